@@ -1,0 +1,35 @@
+# Two commands for a fresh machine: `make run` and `make test`. Both build .venv themselves.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint format install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: start roasbot on the embedded SQLite store, loading sample data when the store is empty
+run: $(STAMP)
+	$(BIN)/roasbot db upgrade
+	$(BIN)/roasbot sample-data --load --if-empty
+	$(BIN)/roasbot status
+
+## test: the whole suite, on SQLite and on PostgreSQL (found or started by tests/postgres.py)
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache roasbot.db roasbot.db-wal roasbot.db-shm

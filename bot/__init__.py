@@ -1,0 +1,1 @@
+"""roasbot's adapters: the command line (and, later, Slack and the console)."""

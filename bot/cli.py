@@ -1,0 +1,298 @@
+"""The `roasbot` command line.
+
+Each sub-command is a small function that reads settings, calls `storage`/`sample_data`, and
+prints through `bot.text`. Errors come out as one line (`--debug` shows the traceback), because
+the people running this are marketers and ops folks, not the authors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from bot import text
+from bot.settings import Settings, get_settings
+from storage.db import current_revision, open_store, upgrade
+from storage.ingest import KINDS, Options, Origin, Upload, ingest_files
+from storage.summary import summarise
+
+
+class CliError(Exception):
+    """An error to show the user as one line, with exit code 1."""
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = get_settings()
+    if getattr(args, "database_url", None):
+        settings = settings.model_copy(update={"database_url": args.database_url})
+    return settings
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _store(settings: Settings) -> Engine:
+    try:
+        return open_store(settings.database_url)
+    except OperationalError as exc:
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise CliError(
+            f"cannot open the store {_safe_url(settings.database_url)}: {first}"
+        ) from exc
+
+
+def _yesterday(settings: Settings) -> dt.date:
+    return dt.datetime.now(ZoneInfo(settings.timezone)).date() - dt.timedelta(days=1)
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from storage.db import create_store_engine
+
+    engine = create_store_engine(settings.database_url)
+    ran = upgrade(engine)
+    state = "upgraded to" if ran else "already at"
+    print(f"{_safe_url(settings.database_url)}: {state} {current_revision(engine)}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    engine = _store(settings)
+    summary = summarise(engine)
+    if args.json:
+        print(json.dumps({"store": _safe_url(settings.database_url), **_jsonable(summary)}))
+    else:
+        url = _safe_url(settings.database_url)
+        print(text.store_summary(summary, url, current_revision(engine)))
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    missing = [p for p in args.paths if not Path(p).is_file()]
+    if missing:
+        raise CliError(f"no such file: {missing[0]}")
+    engine = _store(settings)
+    options = Options(
+        kind=args.kind, max_upload_mb=settings.max_upload_mb, date_order=settings.date_order
+    )
+    progress = _ProgressBar() if sys.stderr.isatty() and not args.json else None
+    result = ingest_files(
+        engine,
+        [Upload.from_path(p) for p in args.paths],
+        Origin("cli", _user()),
+        options,
+        progress,
+    )
+    if progress:
+        progress.done()
+    rejects_dir = Path(args.rejects_dir)
+    written: dict[str, str] = {}
+    for f in result.files:
+        for sheet in f.sheets:
+            if sheet.rejected_csv:
+                stem = Path(f.filename).stem + (f".{sheet.sheet}" if sheet.sheet else "")
+                target = rejects_dir / f"{stem}.rejected.csv"
+                rejects_dir.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(sheet.rejected_csv)
+                written[f"{f.filename}:{sheet.sheet or ''}"] = str(target)
+    if args.json:
+        payload = result.to_dict()
+        payload["rejected_files"] = written
+        print(json.dumps(payload, default=str))
+    else:
+        for f in result.files:
+            print(text.file_result(f))
+        for path in written.values():
+            print(f"rejected rows written to {path}")
+    return 0 if result.ok else 1
+
+
+def cmd_sample_data(args: argparse.Namespace) -> int:
+    from sample_data.generator import generate
+
+    settings = _settings(args)
+    end = args.end_date or _yesterday(settings)
+    engine = _store(settings) if args.load else None
+    if engine is not None and args.if_empty and not summarise(engine, 0).is_empty:
+        print("The store already has data; sample data not loaded (--if-empty).")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(args.out) if args.out else Path(tmp)
+        paths = generate(
+            out, influencers=args.influencers, days=args.days, end_date=end, seed=args.seed
+        )
+        if args.out:
+            print(f"wrote {', '.join(str(p) for p in paths.values())}")
+        if engine is None:
+            return 0
+        options = Options(max_upload_mb=max(settings.max_upload_mb, 4096))
+        result = ingest_files(
+            engine, [Upload.from_path(p) for p in paths.values()], Origin("cli", _user()), options
+        )
+        for f in result.files:
+            print(text.file_result(f))
+        return 0 if result.ok else 1
+
+
+# --- plumbing -------------------------------------------------------------------------------
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr, for loads long enough to wonder about."""
+
+    def __init__(self) -> None:
+        self._last = -1
+
+    def __call__(self, name: str, done: int, total: int) -> None:
+        percent = int(done * 100 / total) if total else 100
+        if percent == self._last:
+            return
+        self._last = percent
+        bar = "#" * (percent // 4) + "." * (25 - percent // 4)
+        sys.stderr.write(f"\r{name[:30]:<30} [{bar}] {percent:3d}% of {total / 1048576:.1f} MB")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self._last >= 0:
+            sys.stderr.write("\n")
+
+
+def _user() -> str | None:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
+
+
+def _jsonable(summary) -> dict:
+    from dataclasses import asdict
+
+    return json.loads(json.dumps(asdict(summary), default=str))
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a date (YYYY-MM-DD)") from exc
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a whole number") from exc
+    if number <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="roasbot",
+        description="roasbot: true ROAS for influencer marketing, in Slack and on the terminal.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument(
+        "--database-url", metavar="URL", help="store to use (default: DATABASE_URL setting)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    db = commands.add_parser("db", help="manage the store's schema")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = db_commands.add_parser("upgrade", help="apply schema migrations (safe to run anytime)")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    ingest = commands.add_parser(
+        "ingest",
+        help="load CSV/XLSX files (influencers, posts, tracking data, payouts)",
+        description="Load files into the store. The kind of each file is detected from its "
+        "header; rows that fail validation are reported with line numbers and written to a "
+        "*.rejected.csv. Exits 1 when anything was rejected or refused.",
+    )
+    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    ingest.add_argument("--kind", choices=sorted(KINDS), help="skip detection: files are KIND")
+    ingest.add_argument("--json", action="store_true", help="print the result as JSON")
+    ingest.add_argument(
+        "--rejects-dir", default=".", metavar="DIR", help="where *.rejected.csv go (default: .)"
+    )
+    ingest.set_defaults(func=cmd_ingest)
+
+    status = commands.add_parser("status", help="what the store holds, and recent uploads")
+    status.add_argument("--json", action="store_true", help="print as JSON")
+    status.set_defaults(func=cmd_status)
+
+    sample = commands.add_parser(
+        "sample-data",
+        help="generate realistic sample data (and load it)",
+        description="Generate deterministic, realistic HealthKart-like sample data: brands "
+        "MuscleBlaze, HKVitals and Gritzo, influencers from nano to mega, posts, tracking data "
+        "and payouts.",
+    )
+    sample.add_argument("--out", metavar="DIR", help="write the four CSVs to DIR")
+    sample.add_argument("--influencers", type=_positive, default=60, metavar="N")
+    sample.add_argument("--days", type=_positive, default=90, metavar="N")
+    sample.add_argument(
+        "--end-date", type=_date, metavar="YYYY-MM-DD", help="last day of data (default: yesterday)"
+    )
+    sample.add_argument("--seed", type=int, default=7, metavar="S")
+    sample.add_argument("--load", action="store_true", help="load the data into the store")
+    sample.add_argument(
+        "--if-empty", action="store_true", help="with --load: only when the store has no data"
+    )
+    sample.set_defaults(func=cmd_sample_data)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        print("roasbot: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line for the user; the traceback with --debug
+        if args.debug:
+            raise
+        print(f"roasbot: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: Exception) -> str:
+    if isinstance(exc, CliError):
+        return str(exc)
+    if isinstance(exc, SQLAlchemyError):
+        orig = getattr(exc, "orig", None)
+        detail = str(orig or exc).strip().splitlines()[0]
+        return f"the data store failed: {detail}"
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The store: schema, migrations and ingestion. Knows nothing about Slack or insights."""

@@ -1,0 +1,89 @@
+"""Opening the store: engine creation and bringing the schema to the newest migration.
+
+Every command that touches the store goes through `open_store`, so a new database is usable
+without a separate set-up step. On PostgreSQL several processes (two `roasbot serve`, a deploy
+running `roasbot db upgrade`) may start at once; the upgrade runs under a transaction-scoped
+advisory lock so exactly one of them migrates and the others wait, then find nothing to do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# An arbitrary constant that names "roasbot schema upgrade" among advisory locks.
+_UPGRADE_LOCK_ID = 0x524F4153  # "ROAS"
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration this code knows."""
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for `url` with the per-dialect settings roasbot relies on."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # pysqlite's own transaction handling skips DDL and defers BEGIN; taking it over (the recipe in
+    # SQLAlchemy's SQLite docs) makes a file's load one real transaction. Foreign keys are off by
+    # default in SQLite; WAL lets readers work during a long load.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at (None for an empty database)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> bool:
+    """Bring the schema to head; returns whether any migration ran."""
+    head = head_revision()
+    if current_revision(engine) == head:
+        return False
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _UPGRADE_LOCK_ID})
+        # Re-read under the lock: another process may have migrated while we waited.
+        if MigrationContext.configure(conn).get_current_revision() == head:
+            return False
+        config = _alembic_config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    return True
+
+
+def open_store(url: str) -> Engine:
+    """An engine on a store whose schema is at head."""
+    engine = create_store_engine(url)
+    upgrade(engine)
+    return engine

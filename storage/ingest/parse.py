@@ -1,0 +1,264 @@
+"""Checking and normalising raw cells, a chunk at a time, into rows ready for the store.
+
+Validation is vectorised: a clean value takes pandas' C fast path, and only values that fail it
+(currency signs, "12.5k", day-first dates...) go through the slower tolerant parsers. Each
+rejected row keeps its line number, its raw values and one reason naming the column and value,
+so a marketer can fix the cell and upload again.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from storage.ingest.kinds import Field, FieldType, Kind
+from storage.ingest.readers import LINE
+
+REASON = "__reason__"  # why a row was rejected, the same text for the same problem
+VALUE = "__value__"  # the offending cell, for the message
+
+GENDERS = {
+    "male": "Male", "m": "Male", "man": "Male",
+    "female": "Female", "f": "Female", "woman": "Female",
+    "other": "Other", "non-binary": "Other", "nonbinary": "Other", "non binary": "Other",
+    "nb": "Other", "unknown": "Unknown", "prefer not to say": "Unknown", "na": "Unknown",
+    "n/a": "Unknown",
+}  # fmt: skip
+PLATFORMS = {
+    "instagram": "Instagram", "insta": "Instagram", "ig": "Instagram",
+    "youtube": "YouTube", "you tube": "YouTube", "yt": "YouTube", "youtube shorts": "YouTube",
+    "twitter": "Twitter", "x": "Twitter", "x (twitter)": "Twitter", "twitter/x": "Twitter",
+    "facebook": "Facebook", "fb": "Facebook", "tiktok": "TikTok", "tik tok": "TikTok",
+    "linkedin": "LinkedIn", "snapchat": "Snapchat", "pinterest": "Pinterest",
+    "threads": "Threads", "moj": "Moj", "josh": "Josh", "sharechat": "ShareChat",
+    "blog": "Blog", "podcast": "Podcast",
+}  # fmt: skip
+_LOOKUPS = {
+    FieldType.GENDER: {v.lower(): v for v in GENDERS.values()},
+    FieldType.PLATFORM: {v.lower(): v for v in PLATFORMS.values()},
+}
+BASIS_SYNONYMS = {"per post": "post", "per order": "order", "per sale": "sale", "fixed": "flat"}
+
+_NUMBER = re.compile(
+    r"^\(?\s*(?P<neg>-)?\s*(?:₹|rs\.?|inr|us\$|\$|€|£)?\s*(?P<neg2>-)?\s*"
+    r"(?P<num>\d[\d,\s]*(?:\.\d+)?|\.\d+)\s*(?P<suffix>[kmb])?\s*(?:/-)?\s*\)?$",
+    re.IGNORECASE,
+)
+_SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
+_SLASHED = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})$")
+_NAMED_DATE_FORMATS = ("%d-%b-%Y", "%d %b %Y", "%b %d, %Y", "%d-%B-%Y", "%d %B %Y", "%B %d, %Y",
+                       "%d-%b-%y", "%Y/%m/%d")  # fmt: skip
+_MAX_COUNT = 2**62
+
+
+@dataclass
+class ParseContext:
+    """What parsing one file needs to know beyond the cells themselves.
+
+    `date_order` starts as the setting and is settled by the first unambiguous date in the file
+    (a 13 in the first position means day-first), then kept for the rest of the file.
+    """
+
+    known_influencers: set[str] | None
+    default_date_order: str = "dmy"
+    date_order: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedChunk:
+    rows: pd.DataFrame  # the table's columns, typed, plus LINE
+    rejected: pd.DataFrame  # the raw columns plus LINE and REASON
+    blank_lines: int
+
+
+def parse_chunk(chunk: pd.DataFrame, kind: Kind, ctx: ParseContext) -> ParsedChunk:
+    """Typed rows for `kind` from one chunk of raw text; bad rows are set aside with a reason.
+
+    A rejected row gets the first problem found, in column order: one clear thing to fix.
+    """
+    present = [c for c in chunk.columns if c != LINE]
+    blank = (chunk[present].apply(lambda s: s.str.strip()) == "").all(axis=1)
+    chunk = chunk.loc[~blank]
+    reasons = pd.Series(None, index=chunk.index, dtype=object)
+    culprit = pd.Series(None, index=chunk.index, dtype=object)
+    out = pd.DataFrame(index=chunk.index)
+    for f in kind.fields:
+        raw = chunk[f.name] if f.name in chunk.columns else pd.Series("", index=chunk.index)
+        values, errors = _parse_field(raw.astype(str), f, ctx)
+        out[f.name] = values
+        first = reasons.isna() & errors.notna()
+        reasons[first] = errors[first]
+        culprit[first] = f.name
+    if ctx.known_influencers is not None and "influencer_id" in out.columns:
+        ids = out["influencer_id"]
+        unknown = ids.notna() & ~ids.isin(ctx.known_influencers) & reasons.isna()
+        reasons[unknown] = "influencer_id is not a known influencer (load the influencers first)"
+        culprit[unknown] = "influencer_id"
+    bad = reasons.notna()
+    rows = out.loc[~bad].copy()
+    rows[LINE] = chunk.loc[~bad, LINE].to_numpy()
+    _add_row_key(rows, kind)
+    rejected = chunk.loc[bad].copy()
+    rejected[REASON] = reasons[bad]
+    rejected[VALUE] = [
+        _shown_value(rejected.at[i, c] if c in rejected.columns else "", kind, c)
+        for i, c in culprit[bad].items()
+    ]
+    return ParsedChunk(rows, rejected, int(blank.sum()))
+
+
+def _shown_value(value: str, kind: Kind, column: str) -> str:
+    """The offending cell as the user typed it, with a suggestion where one is close."""
+    shown = f"'{value.strip()}'"
+    allowed = _LOOKUPS.get(next(f.type for f in kind.fields if f.name == column))
+    if allowed:
+        close = difflib.get_close_matches(value.strip().lower(), list(allowed), n=1, cutoff=0.6)
+        if close:
+            shown += f" — did you mean {allowed[close[0]]}?"
+    return shown
+
+
+def _parse_field(raw: pd.Series, f: Field, ctx: ParseContext) -> tuple[pd.Series, pd.Series]:
+    text = raw.str.strip()
+    empty = text == ""
+    if f.type in (FieldType.COUNT, FieldType.MONEY, FieldType.DECIMAL):
+        values, errors = _parse_number(text, f)
+    elif f.type is FieldType.DATE:
+        values, errors = _parse_date(text, f, ctx)
+    else:
+        values, errors = _parse_text(text, f)
+    errors = errors.where(~empty, None)
+    if f.nullable:
+        values = values.where(~empty, None)
+    else:
+        errors = errors.where(~empty, f"{f.name} is empty")
+    return values, errors
+
+
+def _parse_text(text: pd.Series, f: Field) -> tuple[pd.Series, pd.Series]:
+    errors = pd.Series(None, index=text.index, dtype=object)
+    if f.type is FieldType.LABEL:
+        text = text.str.replace(r"\s+", " ", regex=True)
+    elif f.type is FieldType.GENDER:
+        return _lookup(text, f, GENDERS)
+    elif f.type is FieldType.PLATFORM:
+        return _lookup(text, f, PLATFORMS)
+    elif f.type is FieldType.BASIS:
+        lowered = text.str.lower().str.replace(r"[\s_]+", " ", regex=True)
+        text = lowered.replace(BASIS_SYNONYMS)
+    if f.max_length is not None:
+        long = text.str.len() > f.max_length
+        errors[long] = f"{f.name} is longer than {f.max_length} characters"
+    return text.astype(object), errors
+
+
+def _lookup(text: pd.Series, f: Field, table: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+    key = text.str.lower().str.replace(r"\s+", " ", regex=True)
+    values = key.map(table)
+    errors = pd.Series(None, index=text.index, dtype=object)
+    allowed = ", ".join(sorted(set(table.values())))
+    errors[values.isna() & (text != "")] = f"{f.name} is not one of {allowed}"
+    return values.astype(object), errors
+
+
+def _parse_number(text: pd.Series, f: Field) -> tuple[pd.Series, pd.Series]:
+    values = pd.to_numeric(text, errors="coerce").astype("float64")
+    errors = pd.Series(None, index=text.index, dtype=object)
+    slow = values.isna() & (text != "")
+    if slow.any():
+        parts = text[slow].str.extract(_NUMBER)
+        number = pd.to_numeric(parts["num"].str.replace(r"[,\s]", "", regex=True), errors="coerce")
+        scale = parts["suffix"].str.lower().map(_SUFFIX).fillna(1.0)
+        negative = parts["neg"].notna() | parts["neg2"].notna() | text[slow].str.startswith("(")
+        number = number * scale
+        number[negative] = -number[negative]
+        values[slow] = number.astype("float64")
+        unparsed = slow & values.isna()
+        errors[unparsed] = f"{f.name} is not a number"
+    finite = np.isfinite(values)
+    errors[~finite & values.notna()] = f"{f.name} is not a finite number"
+    errors[(values < 0) & errors.isna()] = f"{f.name} is negative"
+    if f.type is FieldType.COUNT:
+        fractional = values.notna() & finite & (values != np.floor(values)) & errors.isna()
+        errors[fractional] = f"{f.name} is not a whole number"
+        errors[(values > _MAX_COUNT) & errors.isna()] = f"{f.name} is too large"
+        ok = errors.isna() & values.notna()
+        result = pd.Series(pd.NA, index=text.index, dtype="Int64")
+        result[ok] = values[ok].astype("int64")
+        return result.astype(object).where(ok, None), errors
+    if f.type is FieldType.MONEY:
+        values = values.round(2)
+    return values.astype(object).where(errors.isna() & values.notna(), None), errors
+
+
+def _parse_date(text: pd.Series, f: Field, ctx: ParseContext) -> tuple[pd.Series, pd.Series]:
+    values = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    errors = pd.Series(None, index=text.index, dtype=object)
+    rest = values.isna() & (text != "")
+    if rest.any():
+        # ISO with a time part, as spreadsheets export datetimes.
+        iso = text[rest].str.extract(r"^(\d{4}-\d{2}-\d{2})[ T]\d")[0]
+        values[rest] = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
+        rest = values.isna() & (text != "")
+    if rest.any():
+        values[rest] = _slashed_dates(text[rest], ctx)
+        rest = values.isna() & (text != "")
+    for fmt in _NAMED_DATE_FORMATS:
+        if not rest.any():
+            break
+        values[rest] = pd.to_datetime(text[rest], format=fmt, errors="coerce")
+        rest = values.isna() & (text != "")
+    if rest.any():
+        order = ctx.date_order or ctx.default_date_order
+        shown = "DD/MM/YYYY" if order == "dmy" else "MM/DD/YYYY"
+        errors[rest] = f"{f.name} is not a date (use YYYY-MM-DD or {shown})"
+    dates = values.dt.date.astype(object).where(values.notna(), None)
+    return dates, errors
+
+
+def _slashed_dates(text: pd.Series, ctx: ParseContext) -> pd.Series:
+    parts = text.str.extract(_SLASHED)
+    a = pd.to_numeric(parts[0], errors="coerce")
+    b = pd.to_numeric(parts[1], errors="coerce")
+    year = pd.to_numeric(parts[2], errors="coerce")
+    year = year.where(year >= 100, year + 2000)
+    if ctx.date_order is None and parts[0].notna().any():
+        if (a > 12).any():
+            ctx.date_order = "dmy"
+        elif (b > 12).any():
+            ctx.date_order = "mdy"
+        else:
+            ctx.date_order = ctx.default_date_order
+            shown = "day-first (DD/MM/YYYY)" if ctx.date_order == "dmy" else "month-first"
+            ctx.notes.append(f"dates such as {text[parts[0].notna()].iloc[0]} were read {shown}")
+    day, month = (a, b) if ctx.date_order == "dmy" else (b, a)
+    frame = pd.DataFrame({"year": year, "month": month, "day": day})
+    return pd.to_datetime(frame, errors="coerce")
+
+
+def _add_row_key(rows: pd.DataFrame, kind: Kind) -> None:
+    """The natural key: the row's own id, or a hash of its normalised values when it has none."""
+    if not kind.hash_when_no_id:
+        return
+    ids = rows[kind.id_column]
+    keys = ("id:" + ids.astype(str)).where(ids.notna(), None)
+    missing = ids.isna()
+    if missing.any():
+        hashed = [f.name for f in kind.fields if f.name != kind.id_column]
+        canonical = [_canonical(rows.loc[missing, name]) for name in hashed]
+        joined = canonical[0].str.cat(canonical[1:], sep="\x1f")
+        keys[missing] = [
+            "h:" + hashlib.blake2b(s.encode(), digest_size=16).hexdigest() for s in joined
+        ]
+    rows["row_key"] = keys
+
+
+def _canonical(values: pd.Series) -> pd.Series:
+    """One spelling per typed value, so the same row hashes the same from any file or format."""
+    return values.astype(object).where(values.notna(), "").astype(str)

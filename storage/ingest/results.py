@@ -1,0 +1,78 @@
+"""What an ingest reports back: plain data the CLI prints and the Slack app posts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Status = Literal["loaded", "partial", "already_loaded", "refused", "failed"]
+
+
+@dataclass
+class RejectGroup:
+    """Rows rejected for one reason: every line number, and a few of the offending values."""
+
+    reason: str
+    lines: list[int]
+    examples: list[str]
+
+
+@dataclass
+class SheetResult:
+    kind: str
+    sheet: str | None  # worksheet name for XLSX
+    rows_seen: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    duplicate_lines: list[int] = field(default_factory=list)
+    blank_lines: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    rejects: list[RejectGroup] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    rejected_csv: bytes | None = field(default=None, repr=False)
+
+
+@dataclass
+class FileResult:
+    filename: str
+    status: Status
+    message: str
+    sha256: str | None = None
+    sheets: list[SheetResult] = field(default_factory=list)
+    already_loaded_on: dt.datetime | None = None
+    upload_id: int | None = None
+    duration_ms: int = 0
+
+    def total(self, name: str) -> int:
+        return sum(getattr(s, name) for s in self.sheets)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("loaded", "already_loaded")
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        for sheet in data["sheets"]:
+            sheet.pop("rejected_csv")
+        data["already_loaded_on"] = (
+            self.already_loaded_on.isoformat() if self.already_loaded_on else None
+        )
+        for name in ("rows_seen", "inserted", "updated", "unchanged", "rejected"):
+            data[name] = self.total(name)
+        return data
+
+
+@dataclass
+class BatchResult:
+    files: list[FileResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.files)
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "files": [f.to_dict() for f in self.files]}

@@ -1,0 +1,125 @@
+"""Tables of the store, in SQLAlchemy Core so the same definitions serve SQLite and PostgreSQL.
+
+Money is NUMERIC(14, 2) (exact on PostgreSQL); values come back as floats because every consumer
+aggregates them with pandas or formats them, and a mix of Decimal and float is a bug magnet.
+Tracking rows and payouts may lack an id of their own, so each has a `row_key`: the source id when
+there is one, otherwise a hash of the row's normalised values (see `storage.ingest.keys`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Money = Numeric(14, 2, asdecimal=False)
+
+influencers = Table(
+    "influencers",
+    metadata,
+    Column("influencer_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("category", String(100), nullable=False),
+    Column("gender", String(20), nullable=False),
+    Column("follower_count", BigInteger, nullable=False),
+    Column("platform", String(50), nullable=False),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("post_id", String(128), primary_key=True),
+    Column("influencer_id", String(64), ForeignKey("influencers.influencer_id"), nullable=False),
+    Column("platform", String(50), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("reach", BigInteger, nullable=False),
+    Column("likes", BigInteger, nullable=False),
+    Column("comments", BigInteger, nullable=False),
+    Column("url", Text),
+    Column("caption", Text),
+    Index(None, "influencer_id"),
+    Index(None, "date"),
+)
+
+tracking = Table(
+    "tracking",
+    metadata,
+    Column("row_key", String(160), primary_key=True),
+    Column("tracking_id", String(128)),
+    Column("source", String(100), nullable=False),
+    Column("influencer_id", String(64), ForeignKey("influencers.influencer_id")),
+    Column("brand", String(100), nullable=False),
+    Column("product", String(200), nullable=False),
+    Column("campaign", String(200)),
+    Column("user_id", String(128)),
+    Column("date", Date, nullable=False),
+    Column("orders", Integer, nullable=False),
+    Column("revenue", Money, nullable=False),
+    Index(None, "date"),
+    Index(None, "brand"),
+    Index(None, "influencer_id"),
+    Index(None, "campaign"),
+    Index(None, "product"),
+)
+
+payouts = Table(
+    "payouts",
+    metadata,
+    Column("row_key", String(160), primary_key=True),
+    Column("payout_id", String(128)),
+    Column("influencer_id", String(64), ForeignKey("influencers.influencer_id"), nullable=False),
+    Column("basis", String(50), nullable=False),
+    Column("rate", Float),
+    Column("orders", Integer),
+    Column("total_payout", Money, nullable=False),
+    Column("payout_date", Date),
+    Column("campaign", String(200)),
+    Column("brand", String(100)),
+    Index(None, "influencer_id"),
+    Index(None, "payout_date"),
+    Index(None, "brand"),
+    Index(None, "campaign"),
+)
+
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("filename", String(500), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("kinds", String(200), nullable=False),
+    Column("origin", String(20), nullable=False),
+    Column("uploaded_by", String(200)),
+    Column("channel", String(100)),
+    Column("status", String(20), nullable=False),
+    Column("rows_seen", Integer, nullable=False),
+    Column("rows_inserted", Integer, nullable=False),
+    Column("rows_updated", Integer, nullable=False),
+    Column("rows_unchanged", Integer, nullable=False),
+    Column("rows_rejected", Integer, nullable=False),
+    Column("message", Text),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Index(None, "sha256"),
+)

@@ -1,0 +1,87 @@
+"""A short description of what the store holds, for `roasbot status` and the health check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select
+
+from storage import models
+
+
+@dataclass
+class DatasetSummary:
+    name: str
+    rows: int
+    first: dt.date | None = None
+    last: dt.date | None = None
+
+
+@dataclass
+class UploadSummary:
+    id: int
+    filename: str
+    status: str
+    rows_seen: int
+    rows_rejected: int
+    started_at: dt.datetime
+    message: str | None
+
+
+@dataclass
+class StoreSummary:
+    datasets: list[DatasetSummary]
+    attributed_rows: int
+    brands: list[str]
+    uploads: list[UploadSummary]
+
+    @property
+    def is_empty(self) -> bool:
+        return all(d.rows == 0 for d in self.datasets)
+
+
+def summarise(engine: Engine, recent_uploads: int = 5) -> StoreSummary:
+    t, p, pay, inf, up = (
+        models.tracking,
+        models.posts,
+        models.payouts,
+        models.influencers,
+        models.uploads,
+    )
+    with engine.connect() as conn:
+
+        def dataset(name: str, table, date_col=None) -> DatasetSummary:
+            cols = [func.count()]
+            if date_col is not None:
+                cols += [func.min(date_col), func.max(date_col)]
+            row = conn.execute(select(*cols).select_from(table)).one()
+            return DatasetSummary(name, *row)
+
+        datasets = [
+            dataset("influencers", inf),
+            dataset("posts", p, p.c.date),
+            dataset("tracking_data", t, t.c.date),
+            dataset("payouts", pay, pay.c.payout_date),
+        ]
+        attributed = conn.execute(
+            select(func.count()).select_from(t).where(t.c.influencer_id.is_not(None))
+        ).scalar_one()
+        brands = list(conn.execute(select(t.c.brand).distinct().order_by(t.c.brand)).scalars())
+        uploads = [
+            UploadSummary(*row)
+            for row in conn.execute(
+                select(
+                    up.c.id,
+                    up.c.filename,
+                    up.c.status,
+                    up.c.rows_seen,
+                    up.c.rows_rejected,
+                    up.c.started_at,
+                    up.c.message,
+                )
+                .order_by(up.c.id.desc())
+                .limit(recent_uploads)
+            )
+        ]
+    return StoreSummary(datasets, attributed, brands, uploads)
