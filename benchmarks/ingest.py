@@ -1,0 +1,331 @@
+"""How fast, and in how much memory, a large tracking export loads, next to a plain COPY.
+
+    python -m benchmarks.ingest [--rows-influencers 2000] [--days 365] [--keep]
+
+The spec's goals for the ingest of a big tracking_data.csv are "within 2x of the plain COPY,
+under 400 MB peak RSS". This script measures exactly that on this machine and database:
+
+1. generates the sample data (2,000 influencers x 365 days is about 1.08 M tracking rows);
+2. in a fresh PostgreSQL schema, loads influencers.csv, then times `ingest_files` on
+   tracking_data.csv in a child process of its own, so its peak RSS is that load's alone
+   (`ru_maxrss` from `wait4`, not polluted by the generator's memory in this process);
+3. times `psql \\copy` of the same file into a bare typed table with no index or constraint: the
+   floor any loader that validates and indexes is compared with;
+4. times two more loads: the byte-identical file again (answered "already loaded" from its
+   hash) and the same rows rewritten with ';' separators, which defeats the hash and makes the
+   upsert compare every row and find it unchanged, the realistic "someone re-exported" case.
+
+It prints a table, then exits 1 if any load did not do what it should (every row new on the
+first load, "already loaded" on the second, every row unchanged on the third), since figures of
+a load that did not happen are meaningless. The schema and the temp files are removed unless
+--keep. Figures and the machine they come from are in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PG = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# A fixed end date keeps the generated files byte-identical from run to run.
+END_DATE = dt.date(2025, 6, 30)
+GOAL_RATIO = 2.0
+GOAL_RSS_MB = 400.0
+# Types of the bare COPY table; every other column is text, as in the CSV.
+COPY_TYPES = {"date": "date", "orders": "integer", "revenue": "numeric(14,2)"}
+COPY_TABLE = "copy_baseline"
+
+
+@dataclass
+class Measured:
+    """One timed path: what it did and what it cost."""
+
+    path: str
+    seconds: float
+    peak_rss_mb: float | None  # None where the client's memory is not what matters
+    detail: dict
+    process_seconds: float | None = None  # child wall time including interpreter start-up
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the whole benchmark; the exit status says whether every load did its job."""
+    args = _parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="roasbot-bench-"))
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = _engine(args.pg_url)
+    try:
+        tracking, influencers = _generate(workdir, args.rows_influencers, args.days)
+        rows = _data_rows(tracking)
+        size_mb = tracking.stat().st_size / 1048576
+        print(f"tracking_data.csv: {rows:,} rows, {size_mb:.1f} MB ({workdir})")
+        print(_machine(admin))
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        url = _schema_url(args.pg_url, schema)
+        _prepare(url, influencers)
+        semicolon = _semicolon_copy(tracking, workdir / "tracking_data_semicolon.csv")
+
+        results = [
+            _copy_baseline(admin, args.pg_url, schema, tracking),
+            _ingest_in_child("ingest, first load", url, tracking),
+            _ingest_in_child("ingest, same bytes again", url, tracking),
+            _ingest_in_child("ingest, same rows as ';' CSV", url, semicolon),
+        ]
+        _print_table(results, rows)
+        problems = _check(results, rows)
+        _print_goals(results)
+        for problem in problems:
+            print(f"FAILED: {problem}", file=sys.stderr)
+        return 1 if problems else 0
+    finally:
+        if args.keep:
+            print(f"kept: schema {schema}, files in {workdir}")
+        else:
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            shutil.rmtree(workdir, ignore_errors=True)
+        admin.dispose()
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.ingest", description=__doc__)
+    parser.add_argument("--rows-influencers", type=int, default=2000, metavar="N")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--keep", action="store_true", help="keep the schema and the files")
+    parser.add_argument(
+        "--pg-url",
+        default=DEFAULT_PG,
+        help="libpq URL of the database (a schema of our own is made in it); env BENCH_PG_URL",
+    )
+    return parser.parse_args(argv)
+
+
+def _engine(pg_url: str):
+    from sqlalchemy import create_engine
+
+    return create_engine(_sqlalchemy_url(pg_url))
+
+
+def _sqlalchemy_url(pg_url: str, schema: str | None = None) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(pg_url).set(drivername="postgresql+psycopg2")
+    if schema is not None:
+        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+def _schema_url(pg_url: str, schema: str) -> str:
+    return _sqlalchemy_url(pg_url, schema)
+
+
+def _generate(workdir: Path, influencers: int, days: int) -> tuple[Path, Path]:
+    from sample_data.generator import generate
+
+    started = time.perf_counter()
+    paths = generate(workdir, influencers=influencers, days=days, end_date=END_DATE)
+    print(f"generated in {time.perf_counter() - started:.1f} s")
+    return paths["tracking_data"], paths["influencers"]
+
+
+def _data_rows(path: Path) -> int:
+    """Data rows of a CSV without quoted newlines (the generator writes none): lines - header."""
+    lines, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n") - 1
+
+
+def _machine(admin) -> str:
+    with admin.connect() as conn:
+        server = conn.exec_driver_sql("SHOW server_version").scalar_one()
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    return (
+        f"machine: {os.cpu_count()} cores, {memory_gb:.0f} GB RAM, "
+        f"Python {platform.python_version()}, PostgreSQL {server}"
+    )
+
+
+def _prepare(url: str, influencers: Path) -> None:
+    """Migrate the fresh schema and load the influencers the tracking rows refer to."""
+    from storage.db import open_store
+    from storage.ingest import Origin, Upload, ingest_files
+
+    engine = open_store(url)
+    try:
+        result = ingest_files(
+            engine, [Upload.from_path(influencers)], Origin("cli", "bench"), _options()
+        )
+        if result.files[0].status != "loaded":
+            raise SystemExit(f"influencers did not load: {result.files[0].message}")
+    finally:
+        engine.dispose()
+
+
+def _options():
+    from storage.ingest import Options
+
+    return Options(max_upload_mb=4096)
+
+
+def _semicolon_copy(source: Path, target: Path) -> Path:
+    """The same rows with ';' separators: new bytes (so a new hash), same typed values."""
+    with (
+        source.open(newline="", encoding="utf-8") as fin,
+        target.open("w", newline="", encoding="utf-8") as fout,
+    ):
+        csv.writer(fout, delimiter=";", lineterminator="\n").writerows(csv.reader(fin))
+    return target
+
+
+def _copy_baseline(admin, pg_url: str, schema: str, path: Path) -> Measured:
+    """`psql \\copy` into a bare typed table: the cost of moving the bytes, nothing more."""
+    with path.open(encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    columns = ", ".join(f'"{name}" {COPY_TYPES.get(name, "text")}' for name in header)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE TABLE "{schema}".{COPY_TABLE} ({columns})')
+    quoted = str(path).replace("'", "''")
+    copy = f"\\copy {COPY_TABLE} FROM '{quoted}' WITH (FORMAT csv, HEADER true)"
+    env = {**os.environ, "PGOPTIONS": f"-csearch_path={schema}"}
+    seconds, _, out = _run(["psql", "-X", "-v", "ON_ERROR_STOP=1", pg_url, "-c", copy], env)
+    copied = int(out.split()[-1])  # psql's "COPY <rows>" command tag
+    return Measured("plain COPY (psql \\copy)", seconds, None, {"copied": copied})
+
+
+def _run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Run a command; its wall time, its own peak RSS (MB, from wait4), and its stdout."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if proc.returncode != 0:
+        raise SystemExit(f"{command[0]} failed ({proc.returncode}):\n{stderr}")
+    return seconds, usage.ru_maxrss / 1024, stdout
+
+
+def _ingest_in_child(label: str, url: str, path: Path) -> Measured:
+    """Time one `ingest_files` call in a fresh interpreter and take that process's peak RSS."""
+    code = "import sys; from benchmarks.ingest import child; child(sys.argv[1], sys.argv[2])"
+    process_seconds, peak_mb, stdout = _run([sys.executable, "-c", code, url, str(path)])
+    detail = json.loads(stdout.strip().splitlines()[-1])
+    return Measured(label, detail["seconds"], peak_mb, detail, process_seconds)
+
+
+def child(url: str, path: str) -> None:
+    """The child side: load one file, print what happened as one JSON line.
+
+    The engine is opened (and its first connection made) before the clock starts, so the time
+    is the ingest's own, as a long-running bot would see it.
+    """
+    from storage.db import open_store
+    from storage.ingest import Origin, Upload, ingest_files
+
+    engine = open_store(url)
+    rss_before = _proc_status_mb("VmRSS")
+    started = time.perf_counter()
+    result = ingest_files(engine, [Upload.from_path(path)], Origin("cli", "bench"), _options())
+    seconds = time.perf_counter() - started
+    f = result.files[0]
+    detail = {
+        "seconds": seconds,
+        "status": f.status,
+        "message": f.message,
+        "duration_ms": f.duration_ms,
+        "rss_before_mb": rss_before,
+        "hwm_mb": _proc_status_mb("VmHWM"),
+        **{n: f.total(n) for n in ("rows_seen", "inserted", "updated", "unchanged", "rejected")},
+    }
+    engine.dispose()
+    print(json.dumps(detail))
+
+
+def _proc_status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _print_table(results: list[Measured], rows: int) -> None:
+    copy_seconds = results[0].seconds
+    print()
+    print(f"{'path':<32} {'seconds':>8} {'rows/s':>10} {'peak RSS':>9} {'x COPY':>7}  outcome")
+    for r in results:
+        rss = f"{r.peak_rss_mb:.0f} MB" if r.peak_rss_mb is not None else "-"
+        ratio = r.seconds / copy_seconds
+        print(
+            f"{r.path:<32} {r.seconds:>8.2f} {rows / r.seconds:>10,.0f} {rss:>9} "
+            f"{ratio:>6.2f}x  {_outcome(r)}"
+        )
+    for r in results[1:]:
+        print(
+            f"  {r.path}: child process {r.process_seconds:.2f} s in all, "
+            f"RSS {r.detail['rss_before_mb']:.0f} MB before the load (imports), "
+            f"VmHWM {r.detail['hwm_mb']:.0f} MB"
+        )
+
+
+def _outcome(r: Measured) -> str:
+    d = r.detail
+    if "copied" in d:
+        return f"{d['copied']:,} copied"
+    if d["status"] == "already_loaded":
+        return "already loaded"
+    return (
+        f"{d['status']}: {d['inserted']:,} new, {d['updated']:,} updated, "
+        f"{d['unchanged']:,} unchanged, {d['rejected']:,} rejected"
+    )
+
+
+def _check(results: list[Measured], rows: int) -> list[str]:
+    copy, first, again, semicolon = results
+    problems = []
+    if copy.detail["copied"] != rows:
+        problems.append(f"plain COPY copied {copy.detail['copied']:,} of {rows:,} rows")
+    d = first.detail
+    if d["status"] != "loaded" or d["inserted"] != rows or d["rejected"]:
+        problems.append(f"first load did not load every row: {d['message']}")
+    if again.detail["status"] != "already_loaded":
+        problems.append(f"second load was not 'already loaded': {again.detail['message']}")
+    d = semicolon.detail
+    if d["status"] != "loaded" or d["unchanged"] != rows:
+        problems.append(f"';' reload did not find every row unchanged: {d['message']}")
+    return problems
+
+
+def _print_goals(results: list[Measured]) -> None:
+    copy, first = results[0], results[1]
+    ratio = first.seconds / copy.seconds
+    rss = first.peak_rss_mb or 0.0
+    print()
+    print(f"goal: within {GOAL_RATIO:g}x of COPY: {ratio:.2f}x -> {_met(ratio <= GOAL_RATIO)}")
+    print(f"goal: under {GOAL_RSS_MB:.0f} MB peak RSS: {rss:.0f} MB -> {_met(rss < GOAL_RSS_MB)}")
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

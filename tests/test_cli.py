@@ -1,0 +1,110 @@
+"""The `roasbot` command line, run as a real process against both stores."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import INFLUENCERS_CSV, TRACKING_CSV, counts, write
+
+
+def roasbot(*args: str, env: dict[str, str] | None = None, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True, text=True, env=env, cwd=cwd, timeout=300,
+    )  # fmt: skip
+
+
+def test_help_lists_every_command_and_each_has_its_own_help():
+    top = roasbot("--help")
+    assert top.returncode == 0
+    for command in ("db", "ingest", "status", "sample-data"):
+        assert command in top.stdout
+        assert roasbot(command, "--help").returncode == 0
+    assert roasbot("db", "upgrade", "--help").returncode == 0
+
+
+def test_console_script_is_installed():
+    from tests.conftest import roasbot_executable
+
+    out = subprocess.run([roasbot_executable(), "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "ingest" in out.stdout
+
+
+def test_ingest_prints_a_summary_writes_rejects_and_exits_nonzero(cli_env, tmp_path):
+    people = write(tmp_path, "people.csv", INFLUENCERS_CSV)
+    bad = TRACKING_CSV + "influencer,INF1,MuscleBlaze,Whey,2025-01-09,-2,100,\n"
+    tracking = write(tmp_path, "tracking.csv", bad)
+    out = roasbot("ingest", str(tracking), str(people), env=cli_env, cwd=tmp_path)
+    assert out.returncode == 1, out.stderr
+    assert "people.csv: loaded — influencers: 3 rows, 3 new" in out.stdout
+    assert "rejected 1 row: orders is negative — line 5 (e.g. '-2')" in out.stdout
+    rejects = tmp_path / "tracking.rejected.csv"
+    assert rejects.is_file() and "orders is negative" in rejects.read_text("utf-8-sig")
+    again = roasbot("ingest", str(people), env=cli_env, cwd=tmp_path)
+    assert again.returncode == 0
+    assert "already loaded on" in again.stdout
+
+
+def test_ingest_json(cli_env, tmp_path):
+    people = write(tmp_path, "people.csv", INFLUENCERS_CSV)
+    out = roasbot("ingest", "--json", str(people), env=cli_env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["ok"] is True
+    [file] = result["files"]
+    assert (file["status"], file["inserted"], file["sheets"][0]["kind"]) == (
+        "loaded", 3, "influencers",
+    )  # fmt: skip
+
+
+def test_errors_are_one_line_and_debug_shows_the_traceback(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env["DATABASE_URL"] = "postgresql+psycopg2://nobody:s3cret@127.0.0.1:1/none"
+    path = write(tmp_path, "p.csv", INFLUENCERS_CSV)
+    out = roasbot("ingest", str(path), env=env)
+    assert out.returncode == 1
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("roasbot: error: cannot open")
+    assert "s3cret" not in out.stderr  # the password never reaches a message
+    assert "Traceback" not in out.stderr
+    debug = roasbot("--debug", "ingest", str(path), env=env)
+    assert "Traceback" in debug.stderr
+    missing = roasbot("ingest", str(tmp_path / "nope.csv"), env=env)
+    assert missing.stderr.strip() == f"roasbot: error: no such file: {tmp_path / 'nope.csv'}"
+
+
+def test_sample_data_writes_and_loads_and_status_describes_it(cli_env, tmp_path, store_url):
+    out = roasbot(
+        "sample-data", "--influencers", "12", "--days", "20", "--end-date", "2025-03-31",
+        "--load", "--out", str(tmp_path / "s"), env=cli_env,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
+        "influencers.csv", "payouts.csv", "posts.csv", "tracking_data.csv",
+    ]  # fmt: skip
+    status = roasbot("status", "--json", env=cli_env)
+    data = json.loads(status.stdout)
+    by_name = {d["name"]: d for d in data["datasets"]}
+    assert by_name["influencers"]["rows"] == 12
+    assert by_name["tracking_data"]["last"] == "2025-03-31"
+    assert data["brands"] == ["Gritzo", "HKVitals", "MuscleBlaze"]
+    again = roasbot("sample-data", "--load", "--if-empty", env=cli_env)
+    assert "already has data" in again.stdout
+    text = roasbot("status", env=cli_env).stdout
+    assert "tracking_data" in text and "Recent uploads:" in text
+
+
+@pytest.mark.parametrize("bad", [["--days", "0"], ["--end-date", "31/03/2025"]])
+def test_sample_data_rejects_bad_arguments_with_a_usage_error(bad):
+    out = roasbot("sample-data", *bad)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+
+
+def test_db_upgrade_reports_the_revision(cli_env, store):
+    out = roasbot("db", "upgrade", env=cli_env)
+    assert out.returncode == 0, out.stderr
+    assert "already at 0001" in out.stdout
+    assert counts(store)["influencers"] == 0

@@ -1,0 +1,50 @@
+"""What cannot run here (Docker) is at least checked for shape; CI wiring is checked too."""
+
+from __future__ import annotations
+
+import tomllib
+
+import yaml
+
+from tests.conftest import ROOT
+
+
+def test_compose_file_has_a_healthy_db_and_a_bot_that_migrates_then_serves():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    db, bot = compose["services"]["db"], compose["services"]["bot"]
+    assert db["image"] == "postgres:16"
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in db["volumes"])
+    assert "pgdata" in compose["volumes"]
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+    assert bot["build"] == "."
+    assert (ROOT / "Dockerfile").is_file()
+    assert bot["depends_on"]["db"]["condition"] == "service_healthy"
+    url = bot["environment"]["DATABASE_URL"]
+    assert url.startswith("postgresql+psycopg2://") and "@db:5432/" in url
+    assert bot["env_file"][0]["path"] == ".env"
+    command = " ".join(bot["entrypoint"])
+    assert command.index("roasbot db upgrade") < command.index("roasbot serve")
+
+
+def test_ci_runs_the_readme_test_command_and_lint():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in ci and "make lint" in ci
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in readme and "make run" in readme
+
+
+def test_the_console_script_and_dependencies_are_declared():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["scripts"]["roasbot"] == "bot.cli:main"
+    deps = " ".join(project["dependencies"])
+    for name in ("slack-bolt", "apscheduler>=3.11.2,<4", "pandas", "sqlalchemy", "psycopg2-binary",
+                 "matplotlib", "pydantic-settings", "alembic", "openpyxl"):  # fmt: skip
+        assert name in deps
+
+
+def test_env_example_documents_every_setting():
+    from bot.settings import Settings
+
+    example = (ROOT / ".env.example").read_text()
+    for name in Settings.model_fields:
+        assert f"{name.upper()}=" in example, name
