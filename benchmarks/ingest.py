@@ -8,7 +8,7 @@ under 400 MB peak RSS". This script measures exactly that on this machine and da
 1. generates the sample data (2,000 influencers x 365 days is about 1.08 M tracking rows);
 2. in a fresh PostgreSQL schema, loads influencers.csv, then times `ingest_files` on
    tracking_data.csv in a child process of its own, so its peak RSS is that load's alone
-   (`ru_maxrss` from `wait4`, not polluted by the generator's memory in this process);
+   (its VmHWM, not polluted by the generator's memory in this process);
 3. times `psql \\copy` of the same file into a bare typed table with no index or constraint: the
    floor any loader that validates and indexes is compared with;
 4. times two more loads: the byte-identical file again (answered "already loaded" from its
@@ -203,33 +203,32 @@ def _copy_baseline(admin, pg_url: str, schema: str, path: Path) -> Measured:
     quoted = str(path).replace("'", "''")
     copy = f"\\copy {COPY_TABLE} FROM '{quoted}' WITH (FORMAT csv, HEADER true)"
     env = {**os.environ, "PGOPTIONS": f"-csearch_path={schema}"}
-    seconds, _, out = _run(["psql", "-X", "-v", "ON_ERROR_STOP=1", pg_url, "-c", copy], env)
+    seconds, out = _run(["psql", "-X", "-v", "ON_ERROR_STOP=1", pg_url, "-c", copy], env)
     copied = int(out.split()[-1])  # psql's "COPY <rows>" command tag
     return Measured("plain COPY (psql \\copy)", seconds, None, {"copied": copied})
 
 
-def _run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Run a command; its wall time, its own peak RSS (MB, from wait4), and its stdout."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    if proc.returncode != 0:
-        raise SystemExit(f"{command[0]} failed ({proc.returncode}):\n{stderr}")
-    return seconds, usage.ru_maxrss / 1024, stdout
+def _run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Run a command to completion; its wall time and its stdout."""
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{command[0]} failed ({done.returncode}):\n{done.stderr}")
+    return seconds, done.stdout
 
 
 def _ingest_in_child(label: str, url: str, path: Path) -> Measured:
-    """Time one `ingest_files` call in a fresh interpreter and take that process's peak RSS."""
+    """Time one `ingest_files` call in a fresh interpreter, and that process's peak RSS.
+
+    The peak is the child's own VmHWM. Not `ru_maxrss` of the child: Linux carries the forking
+    parent's high-water mark over into it at exec, so it would report this process's memory
+    (the generator's data frames, ~450 MB) instead of the load's.
+    """
     code = "import sys; from benchmarks.ingest import child; child(sys.argv[1], sys.argv[2])"
-    process_seconds, peak_mb, stdout = _run([sys.executable, "-c", code, url, str(path)])
+    process_seconds, stdout = _run([sys.executable, "-c", code, url, str(path)])
     detail = json.loads(stdout.strip().splitlines()[-1])
-    return Measured(label, detail["seconds"], peak_mb, detail, process_seconds)
+    return Measured(label, detail["seconds"], detail["hwm_mb"], detail, process_seconds)
 
 
 def child(url: str, path: str) -> None:
@@ -281,8 +280,7 @@ def _print_table(results: list[Measured], rows: int) -> None:
     for r in results[1:]:
         print(
             f"  {r.path}: child process {r.process_seconds:.2f} s in all, "
-            f"RSS {r.detail['rss_before_mb']:.0f} MB before the load (imports), "
-            f"VmHWM {r.detail['hwm_mb']:.0f} MB"
+            f"RSS {r.detail['rss_before_mb']:.0f} MB before the load (imports)"
         )
 
 

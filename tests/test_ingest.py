@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from storage import models
-from storage.ingest import Origin, ingest_bytes, readers
+from storage.ingest import Origin, Upload, ingest_bytes, ingest_files, readers
 from storage.ingest import load as load_module
 from tests.helpers import (
     INFLUENCERS_CSV,
@@ -482,3 +482,19 @@ def test_a_file_that_had_rejections_is_processed_again_on_reupload(store, tmp_pa
     second = load(store, posts).files[0]
     assert second.status == "loaded"
     assert second.total("inserted") == 2
+
+
+def test_progress_is_reported_up_to_the_whole_file(seeded, tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 100)
+    lines = [f"influencer,INF1,MuscleBlaze,Whey,2025-02-01,1,{i}" for i in range(1000)]
+    path = write(
+        tmp_path,
+        "t.csv",
+        "source,influencer_id,brand,product,date,orders,revenue\n" + "\n".join(lines),
+    )
+    seen: list[tuple[str, int, int]] = []
+    result = ingest_files(seeded, [Upload.from_path(path)], progress=lambda *a: seen.append(a))
+    assert result.ok
+    done = [d for _, d, _ in seen]
+    assert done == sorted(done) and len(done) > 1
+    assert seen[-1] == ("t.csv", path.stat().st_size, path.stat().st_size)
