@@ -1,0 +1,1 @@
+"""The analytics engine: queries in, typed results out. Never imports Slack."""

@@ -1,0 +1,272 @@
+"""The query language shared by Slack, the console and the CLI.
+
+    /roas brand=MuscleBlaze platform=Instagram from=2025-01-01 to=2025-03-31 by=influencer
+
+Parsing is pure: text (and today's date) in, a `Query` out, or a `QueryError` whose message says
+what was wrong and what would be right. Matching filter values against what the store holds is a
+separate step (`insights.resolve`), because only it can say "did you mean MuscleBlaze?".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import shlex
+from dataclasses import dataclass, field, replace
+
+COMMANDS = ("roas", "underperformers", "personas", "influencer", "trend", "help")
+FILTER_KEYS = (
+    "brand",
+    "product",
+    "campaign",
+    "platform",
+    "category",
+    "gender",
+    "tier",
+    "influencer",
+)
+BREAKDOWNS = (
+    "influencer", "brand", "product", "campaign", "platform", "category", "gender", "tier",
+    "persona", "week", "month",
+)  # fmt: skip
+PERSONA_ATTRIBUTES = ("tier", "category", "gender", "platform")
+PERIODS = (
+    "last_7d", "last_30d", "last_90d", "this_week", "last_week", "this_month", "last_month",
+    "qtd", "ytd",
+)  # fmt: skip
+OPTION_KEYS = ("from", "to", "period", "by", "top", "threshold", "min_spend", "min_influencers")
+KEYS = FILTER_KEYS + OPTION_KEYS
+TIERS = ("nano", "micro", "mid", "macro", "mega")
+
+
+class QueryError(ValueError):
+    """A query that cannot run; the message is written for the person who typed it."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """An inclusive date range; None at either end means "from the first/to the last data"."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    @property
+    def days(self) -> int | None:
+        if self.start is None or self.end is None:
+            return None
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Window:
+        """The window of equal length right before this one (for deltas and baselines)."""
+        if self.start is None or self.days is None:
+            raise ValueError("an open window has no previous window")
+        end = self.start - dt.timedelta(days=1)
+        return Window(end - dt.timedelta(days=self.days - 1), end)
+
+
+@dataclass(frozen=True)
+class Query:
+    command: str = "roas"
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    window: Window = field(default_factory=Window)
+    period: str | None = None
+    by: tuple[str, ...] = ("influencer",)
+    top: int = 10
+    threshold: float | None = None
+    min_spend: float | None = None
+    min_influencers: int | None = None
+    subject: str | None = None  # the influencer id or name for `influencer`
+
+    def with_changes(self, **changes) -> Query:
+        return replace(self, **changes)
+
+
+def parse(text: str, today: dt.date) -> Query:
+    """Parse one command line; `today` is the date in the team's time zone."""
+    try:
+        words = shlex.split(text.strip().replace("“", '"').replace("”", '"'))
+    except ValueError as exc:
+        raise QueryError(f"could not read the command: {exc} (check the quotes)") from exc
+    words = _command_words(words)
+    command = "roas"
+    if words and "=" not in words[0]:
+        command = _command(words.pop(0))
+        if command == "roas" and words and "=" not in words[0] and words[0].lower() in COMMANDS:
+            command = _command(words.pop(0))  # "/roas underperformers ..."
+    subject_words: list[str] = []
+    pairs: list[tuple[str, str]] = []
+    for word in words:
+        key, sep, value = word.partition("=")
+        if not sep:
+            if command == "influencer":
+                subject_words.append(word)
+                continue
+            raise QueryError(
+                f"I don't understand '{word}': write filters as key=value, e.g. brand=MuscleBlaze"
+            )
+        pairs.append((_key(key), value.strip()))
+    query = _build(command, pairs, today)
+    if command == "influencer":
+        subject = " ".join(subject_words) or ",".join(query.filters.get("influencer", ()))
+        if not subject:
+            raise QueryError("which influencer? e.g. `/roas influencer INF0007` or a name")
+        query = query.with_changes(subject=subject)
+    return query
+
+
+def _command_words(words: list[str]) -> list[str]:
+    if words and words[0].startswith("/"):
+        words[0] = words[0][1:]
+    return words
+
+
+def _command(word: str) -> str:
+    name = word.lower()
+    if name in COMMANDS:
+        return name
+    hint = _closest(name, COMMANDS)
+    raise QueryError(f"no command '{word}'{hint}. Commands: {', '.join(COMMANDS)}")
+
+
+def _key(raw: str) -> str:
+    key = raw.strip().lower()
+    if key in KEYS:
+        return key
+    raise QueryError(f"no filter '{raw}'{_closest(key, KEYS)}. Keys: {', '.join(KEYS)}")
+
+
+def _closest(word: str, choices) -> str:
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" — did you mean {match[0]}?" if match else ""
+
+
+def _build(command: str, pairs: list[tuple[str, str]], today: dt.date) -> Query:
+    filters: dict[str, tuple[str, ...]] = {}
+    options: dict = {}
+    seen: set[str] = set()
+    for key, value in pairs:
+        if key in seen:
+            raise QueryError(f"{key}= is given twice; list several values as {key}=a,b")
+        seen.add(key)
+        if not value:
+            raise QueryError(f"{key}= needs a value")
+        if key in FILTER_KEYS:
+            values = tuple(v.strip() for v in value.split(",") if v.strip())
+            if key == "tier":
+                values = tuple(_tier(v) for v in values)
+            filters[key] = values
+        elif key in ("from", "to"):
+            options[key] = _iso_date(key, value)
+        elif key == "period":
+            options["period"] = _period(value)
+        elif key == "by":
+            options["by"] = _by(command, value)
+        elif key in ("top", "min_influencers"):
+            options[key] = _whole(key, value)
+        else:
+            options[key] = _number(key, value)
+    if "period" in options and ("from" in options or "to" in options):
+        raise QueryError("use either period= or from=/to=, not both")
+    window = Window(options.get("from"), options.get("to"))
+    if "period" in options:
+        window = period_window(options["period"], today)
+    if window.start and window.end and window.start > window.end:
+        raise QueryError(f"from={window.start} is after to={window.end}")
+    default_by = ("tier", "category") if command == "personas" else ("influencer",)
+    return Query(
+        command=command,
+        filters=filters,
+        window=window,
+        period=options.get("period"),
+        by=options.get("by", default_by),
+        top=options.get("top", 10),
+        threshold=options.get("threshold"),
+        min_spend=options.get("min_spend"),
+        min_influencers=options.get("min_influencers"),
+    )
+
+
+def _tier(value: str) -> str:
+    tier = value.lower()
+    if tier not in TIERS:
+        raise QueryError(f"no tier '{value}'{_closest(tier, TIERS)}. Tiers: {', '.join(TIERS)}")
+    return tier
+
+
+def _iso_date(key: str, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise QueryError(f"{key}={value} is not a date: use YYYY-MM-DD, e.g. 2025-03-31") from exc
+
+
+def _period(value: str) -> str:
+    period = value.lower()
+    if period not in PERIODS:
+        raise QueryError(
+            f"no period '{value}'{_closest(period, PERIODS)}. Periods: {', '.join(PERIODS)}"
+        )
+    return period
+
+
+def _by(command: str, value: str) -> tuple[str, ...]:
+    parts = tuple(p.strip().lower() for p in value.split(",") if p.strip())
+    allowed = PERSONA_ATTRIBUTES if command == "personas" else BREAKDOWNS
+    for part in parts:
+        if part not in allowed:
+            raise QueryError(
+                f"can't break down by '{part}'{_closest(part, allowed)}. "
+                f"by= takes {', '.join(allowed)}"
+            )
+    if command != "personas" and len(parts) != 1:
+        raise QueryError("by= takes one breakdown here, e.g. by=brand")
+    return parts
+
+
+def _whole(key: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise QueryError(f"{key}={value} is not a whole number") from exc
+    if number < 1:
+        raise QueryError(f"{key}= must be at least 1")
+    return number
+
+
+def _number(key: str, value: str) -> float:
+    cleaned = value.replace(",", "").replace("₹", "").removesuffix("x")
+    try:
+        number = float(cleaned)
+    except ValueError as exc:
+        raise QueryError(f"{key}={value} is not a number") from exc
+    if number < 0:
+        raise QueryError(f"{key}= cannot be negative")
+    return number
+
+
+def period_window(period: str, today: dt.date) -> Window:
+    """The dates a period keyword covers, counted in the team's time zone.
+
+    `last_Nd` is the N full days ending yesterday: today is not over, and a partial day makes
+    every comparison look like a drop. The calendar periods run to today.
+    """
+    if period.startswith("last_") and period.endswith("d"):
+        days = int(period[5:-1])
+        end = today - dt.timedelta(days=1)
+        return Window(end - dt.timedelta(days=days - 1), end)
+    monday = today - dt.timedelta(days=today.weekday())
+    first_of_month = today.replace(day=1)
+    if period == "this_week":
+        return Window(monday, today)
+    if period == "last_week":
+        return Window(monday - dt.timedelta(days=7), monday - dt.timedelta(days=1))
+    if period == "this_month":
+        return Window(first_of_month, today)
+    if period == "last_month":
+        end = first_of_month - dt.timedelta(days=1)
+        return Window(end.replace(day=1), end)
+    if period == "qtd":
+        return Window(today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1), today)
+    if period == "ytd":
+        return Window(today.replace(month=1, day=1), today)
+    raise QueryError(f"no period '{period}'")
