@@ -1,0 +1,197 @@
+"""SQL aggregations for revenue, posts and the incremental-revenue baseline.
+
+Each function returns a small DataFrame aggregated in the database (one row per breakdown key),
+never table rows: the store may hold millions of tracking rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, Float, case, cast, func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from insights.cost import cost_by
+from insights.query import Window
+from insights.scope import Scope
+from insights.sqlkeys import month_start, week_start
+from storage import models
+
+_t, _p = models.tracking, models.posts
+PRODUCT_KEYS = ("brand", "product", "campaign")
+TIME_KEYS = ("week", "month")
+
+
+def _key_column(table, key: str | None, date_column, dialect: str):
+    if key is None:
+        return None
+    if key == "week":
+        return week_start(date_column, dialect)
+    if key == "month":
+        return month_start(date_column, dialect)
+    return table.c[key]
+
+
+def _window(column, scope: Scope) -> list[ColumnElement[bool]]:
+    if not scope.explicit_window:
+        return []
+    out = []
+    if scope.window.start is not None:
+        out.append(column >= scope.window.start)
+    if scope.window.end is not None:
+        out.append(column <= scope.window.end)
+    return out
+
+
+def _product(scope: Scope) -> list[ColumnElement[bool]]:
+    out = []
+    for name, values in (("brand", scope.brands), ("product", scope.products),
+                         ("campaign", scope.campaigns)):  # fmt: skip
+        if values is not None:
+            out.append(_t.c[name].in_(sorted(values)))
+    return out
+
+
+def _frame(conn: Connection, statement, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(conn.execute(statement).all(), columns=columns)
+
+
+def _normalise_key(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keys as text (dates from SQLite come as text, from PostgreSQL as dates)."""
+    if "key" in frame.columns:
+        keys = frame["key"].astype(object)
+        frame["key"] = [None if pd.isna(k) else str(k) for k in keys]
+        frame["key"] = frame["key"].astype(object)
+    return frame
+
+
+def revenue(conn: Connection, scope: Scope, key: str | None) -> pd.DataFrame:
+    """Attributed revenue, orders and influencers by key."""
+    key_col = _key_column(_t, key, _t.c.date, conn.dialect.name)
+    columns = [
+        cast(func.coalesce(func.sum(_t.c.revenue), 0), Float).label("revenue"),
+        func.coalesce(func.sum(_t.c.orders), 0).label("orders"),
+        func.count(func.distinct(_t.c.influencer_id)).label("influencers"),
+    ]
+    statement = select(*([key_col.label("key")] if key_col is not None else []), *columns).where(
+        _t.c.influencer_id.is_not(None), *_window(_t.c.date, scope), *_product(scope)
+    )
+    if scope.influencer_ids is not None:
+        statement = statement.where(_t.c.influencer_id.in_(sorted(scope.influencer_ids)))
+    if key_col is not None:
+        statement = statement.group_by(key_col)
+    names = (["key"] if key_col is not None else []) + ["revenue", "orders", "influencers"]
+    return _normalise_key(_frame(conn, statement, names))
+
+
+def cost(conn: Connection, scope: Scope, key: str | None) -> pd.DataFrame:
+    statement = cost_by(scope, key, conn.dialect.name)
+    names = ["key", "cost"] if key is not None else ["cost"]
+    frame = _normalise_key(_frame(conn, statement, names))
+    frame["cost"] = frame["cost"].fillna(0.0).astype(float)
+    return frame
+
+
+def posts(conn: Connection, scope: Scope, key: str | None) -> pd.DataFrame:
+    """Posts and engagement by key (influencer_id, week, month or none).
+
+    Posts carry no brand, so under a brand/product/campaign filter the posts in scope are those
+    of influencers with attributed sales in that scope.
+    """
+    key_col = _key_column(_p, key, _p.c.date, conn.dialect.name)
+    with_reach = _p.c.reach > 0
+    columns = [
+        func.count().label("posts"),
+        cast(func.coalesce(func.sum(case((with_reach, _p.c.likes + _p.c.comments), else_=0)), 0),
+             Float).label("engagements"),
+        cast(func.coalesce(func.sum(case((with_reach, _p.c.reach), else_=0)), 0),
+             Float).label("reach"),
+    ]  # fmt: skip
+    statement = select(*([key_col.label("key")] if key_col is not None else []), *columns).where(
+        *_window(_p.c.date, scope)
+    )
+    if scope.influencer_ids is not None:
+        statement = statement.where(_p.c.influencer_id.in_(sorted(scope.influencer_ids)))
+    if scope.product_filtered:
+        sellers = select(_t.c.influencer_id).where(
+            _t.c.influencer_id.is_not(None), *_product(scope)
+        )
+        statement = statement.where(_p.c.influencer_id.in_(sellers))
+    if key_col is not None:
+        statement = statement.group_by(key_col)
+    names = (["key"] if key_col is not None else []) + ["posts", "engagements", "reach"]
+    return _normalise_key(_frame(conn, statement, names))
+
+
+@dataclass
+class Lift:
+    """Incremental revenue of a brand/product/campaign scope over a window (docs/metrics.md)."""
+
+    lift: float
+    baseline_daily: float
+    days: int
+    all_revenue: float
+    attributed_revenue: float
+    source: str | None  # "pre-period", "quiet days in window", or None: no baseline data
+
+
+def lift(conn: Connection, scope: Scope, window: Window, key: str | None) -> dict[str | None, Lift]:
+    """Pre-period lift per key (brand/product/campaign or None), over the concrete `window`."""
+    if window.start is None or window.end is None:
+        return {}
+    days = window.days or 0
+    pre_start = window.start - dt.timedelta(days=days)
+    attributed = _t.c.influencer_id.is_not(None)
+    key_col = _t.c[key] if key in PRODUCT_KEYS else None
+    columns = [
+        _t.c.date.label("date"),
+        cast(func.sum(case((attributed, _t.c.revenue), else_=0)), Float).label("attr_revenue"),
+        func.sum(case((attributed, _t.c.orders), else_=0)).label("attr_orders"),
+        cast(func.sum(case((attributed, 0), else_=_t.c.revenue)), Float).label("other_revenue"),
+        func.sum(case((attributed, 0), else_=1)).label("other_rows"),
+    ]
+    if key_col is not None:
+        columns.insert(0, key_col.label("key"))
+    statement = (
+        select(*columns)
+        .where(_t.c.date >= pre_start, _t.c.date <= window.end, *_product(scope))
+        .group_by(*([key_col] if key_col is not None else []), _t.c.date)
+    )
+    frame = _frame(conn, statement, [c.name for c in columns])
+    if frame.empty:
+        return {}
+    frame["date"] = frame["date"].map(_as_date)
+    if key_col is None:
+        frame["key"] = None
+    window_days = {window.start + dt.timedelta(days=i) for i in range(days)}
+    out: dict[str | None, Lift] = {}
+    for group_key, part in frame.groupby("key", dropna=False, sort=False):
+        k = None if key_col is None else str(group_key)
+        inside = part[part["date"] >= window.start]
+        before = part[part["date"] < window.start]
+        if before["other_rows"].sum() > 0:
+            daily, source = float(before["other_revenue"].sum()) / days, "pre-period"
+        else:
+            busy = set(inside.loc[inside["attr_orders"] > 0, "date"])
+            quiet = window_days - busy
+            if quiet:
+                on_quiet = inside[inside["date"].isin(quiet)]["other_revenue"].sum()
+                daily, source = float(on_quiet) / len(quiet), "quiet days in window"
+            else:
+                daily, source = 0.0, None
+        everything = float(inside["attr_revenue"].sum() + inside["other_revenue"].sum())
+        out[k] = Lift(
+            lift=everything - daily * days,
+            baseline_daily=daily,
+            days=days,
+            all_revenue=everything,
+            attributed_revenue=float(inside["attr_revenue"].sum()),
+            source=source,
+        )
+    return out
+
+
+def _as_date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])

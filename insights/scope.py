@@ -1,0 +1,181 @@
+"""Resolving a parsed `Query` against the store: exact values, influencer ids, the window.
+
+The parser cannot know that `brand=muscleblaze` means "MuscleBlaze"; this module asks the store
+for the values it holds and matches case- and space-insensitively, so that afterwards every
+filter is a set of exact values bound as SQL parameters. Unknown values get the closest match.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import Connection, func, select, union
+
+from insights.query import Query, QueryError, Window
+from storage import models
+
+TIERS = ("nano", "micro", "mid", "macro", "mega")
+DEFAULT_TIER_BOUNDS = (10_000, 50_000, 500_000, 1_000_000)
+PRODUCT_KEYS = ("brand", "product", "campaign")
+INFLUENCER_KEYS = ("influencer", "platform", "category", "gender", "tier")
+
+
+def normalise(value: str) -> str:
+    """'HK Vitals' and 'hkvitals' are the same brand to a person typing a command."""
+    return re.sub(r"[\s_\-]+", "", str(value)).lower()
+
+
+def tier_of(followers: int, bounds: tuple[int, ...] = DEFAULT_TIER_BOUNDS) -> str:
+    """Half-open tiers: nano < 10k <= micro < 50k <= mid < 500k <= macro < 1M <= mega."""
+    for name, upper in zip(TIERS, bounds, strict=False):
+        if followers < upper:
+            return name
+    return TIERS[-1]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A query in exact store terms.
+
+    `influencer_ids` is None when no influencer attribute is filtered; `brands`/`products`/
+    `campaigns` hold every stored spelling that matched (a payout may say "Muscleblaze").
+    """
+
+    window: Window  # concrete dates; open ends only when the store has no data
+    explicit_window: bool  # the user gave from/to/period (undated cost is then out of scope)
+    influencer_ids: frozenset[str] | None = None
+    brands: frozenset[str] | None = None
+    products: frozenset[str] | None = None
+    campaigns: frozenset[str] | None = None
+    shown_filters: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def product_filtered(self) -> bool:
+        return any(v is not None for v in (self.brands, self.products, self.campaigns))
+
+
+def load_influencers(conn: Connection, bounds: tuple[int, ...]) -> pd.DataFrame:
+    """The influencers with their tier; small enough to hold (thousands of rows)."""
+    inf = models.influencers
+    frame = pd.DataFrame(
+        conn.execute(
+            select(
+                inf.c.influencer_id, inf.c.name, inf.c.category, inf.c.gender,
+                inf.c.follower_count, inf.c.platform,
+            )
+        ).all(),
+        columns=["influencer_id", "name", "category", "gender", "follower_count", "platform"],
+    )  # fmt: skip
+    frame["tier"] = [tier_of(int(n), bounds) for n in frame["follower_count"]]
+    return frame.set_index("influencer_id", drop=False)
+
+
+def resolve(conn: Connection, query: Query, influencers: pd.DataFrame) -> Scope:
+    """Exact values for every filter, or a `QueryError` suggesting what the user meant."""
+    shown: dict[str, list[str]] = {}
+    ids: set[str] | None = None
+    for key in INFLUENCER_KEYS:
+        if key not in query.filters:
+            continue
+        matched = _match_influencer_attribute(key, query.filters[key], influencers)
+        shown[key] = sorted(set(influencers.loc[list(matched), key if key != "influencer" else
+                                                "influencer_id"]))  # fmt: skip
+        ids = matched if ids is None else ids & matched
+    product_values: dict[str, frozenset[str]] = {}
+    for key in PRODUCT_KEYS:
+        if key in query.filters:
+            stored = _stored_values(conn, key)
+            matched_values: set[str] = set()
+            for wanted in query.filters[key]:
+                hits = {v for v in stored if normalise(v) == normalise(wanted)}
+                if not hits:
+                    raise QueryError(_no_such(key, wanted, stored))
+                matched_values |= hits
+            product_values[key] = frozenset(matched_values)
+            shown[key] = sorted(matched_values)
+    window, explicit = _window(conn, query)
+    return Scope(
+        window=window,
+        explicit_window=explicit,
+        influencer_ids=frozenset(ids) if ids is not None else None,
+        brands=product_values.get("brand"),
+        products=product_values.get("product"),
+        campaigns=product_values.get("campaign"),
+        shown_filters=shown,
+    )
+
+
+def find_influencer(subject: str, influencers: pd.DataFrame) -> str:
+    """An influencer id from an id or a name, as typed."""
+    matched = _match_influencer_attribute("influencer", (subject,), influencers)
+    if len(matched) > 1:
+        names = ", ".join(f"{i} ({influencers.at[i, 'name']})" for i in sorted(matched))
+        raise QueryError(f"'{subject}' matches several influencers: {names}")
+    return next(iter(matched))
+
+
+def _match_influencer_attribute(
+    key: str, wanted: tuple[str, ...], influencers: pd.DataFrame
+) -> set[str]:
+    ids: set[str] = set()
+    for value in wanted:
+        target = normalise(value)
+        if key == "influencer":
+            hits = influencers.index[
+                (influencers["influencer_id"].map(normalise) == target)
+                | (influencers["name"].map(normalise) == target)
+            ]
+            stored = list(influencers["influencer_id"]) + list(influencers["name"])
+        else:
+            column = influencers[key]
+            hits = influencers.index[column.map(normalise) == target]
+            stored = sorted(set(column))
+        if len(hits) == 0:
+            if key == "tier":
+                raise QueryError(f"no influencer in the {value} tier")
+            raise QueryError(_no_such(key, value, stored))
+        ids |= set(hits)
+    return ids
+
+
+def _stored_values(conn: Connection, key: str) -> list[str]:
+    t, p = models.tracking, models.payouts
+    if key == "product":
+        statement = select(t.c.product).distinct()
+    else:
+        statement = union(select(t.c[key]), select(p.c[key]))
+    return sorted(v for v in conn.execute(statement).scalars() if v is not None)
+
+
+def _no_such(key: str, wanted: str, stored: list[str]) -> str:
+    by_norm = {normalise(s): s for s in stored}
+    close = difflib.get_close_matches(normalise(wanted), list(by_norm), n=3, cutoff=0.6)
+    if close:
+        return f"no {key} '{wanted}' — did you mean {' or '.join(by_norm[c] for c in close)}?"
+    sample = ", ".join(stored[:8]) + (", ..." if len(stored) > 8 else "")
+    return f"no {key} '{wanted}'. Known: {sample or 'none yet (load some data)'}"
+
+
+def _window(conn: Connection, query: Query) -> tuple[Window, bool]:
+    """The window the answer covers: the user's, else the first to the last date of data."""
+    w = query.window
+    explicit = w.start is not None or w.end is not None
+    if w.start is not None and w.end is not None:
+        return w, explicit
+    t = models.tracking
+    first, last = conn.execute(select(func.min(t.c.date), func.max(t.c.date))).one()
+    start = w.start or first
+    end = w.end or last
+    if start is not None and end is not None and start > end:
+        start, end = (start, start) if w.start else (end, end)
+    return Window(_as_date(start), _as_date(end)), explicit
+
+
+def _as_date(value) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))

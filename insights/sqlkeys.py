@@ -1,0 +1,21 @@
+"""Portable SQL for the grouping keys that differ between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import Date, Integer, String, cast, func
+from sqlalchemy.sql.elements import ColumnElement
+
+
+def week_start(column: ColumnElement, dialect: str) -> ColumnElement:
+    """The Monday of the ISO week a date falls in, as a date (or ISO text on SQLite)."""
+    if dialect == "postgresql":
+        return cast(func.date_trunc("week", column), Date)
+    # strftime('%w') is 0 for Sunday; step back to Monday.
+    offset = (cast(func.strftime("%w", column), Integer) + 6) % 7
+    return func.date(column, "-" + cast(offset, String) + " days")
+
+
+def month_start(column: ColumnElement, dialect: str) -> ColumnElement:
+    if dialect == "postgresql":
+        return cast(func.date_trunc("month", column), Date)
+    return func.date(column, "start of month")
