@@ -26,6 +26,7 @@ from insights.scope import (
 )
 
 INFLUENCER_DIMS = ("influencer", "platform", "category", "gender", "tier", "persona")
+DEFAULT_PERSONA = ("tier", "category")
 _SUMS = ["revenue", "orders", "cost", "posts", "engagements", "reach"]
 
 
@@ -304,7 +305,8 @@ def _pick(value, default):
 
 
 def _persona_labels(frame: pd.DataFrame, attrs: tuple[str, ...]) -> pd.Series:
-    parts = [frame[a].astype(str) for a in attrs]
+    """'micro · Fitness': the persona's attributes in order (tier x category by default)."""
+    parts = [frame[a].astype(str) for a in attrs or DEFAULT_PERSONA]
     label = parts[0]
     for part in parts[1:]:
         label = label + " · " + part

@@ -84,7 +84,7 @@ class Query:
 def parse(text: str, today: dt.date) -> Query:
     """Parse one command line; `today` is the date in the team's time zone."""
     try:
-        words = shlex.split(text.strip().replace("“", '"').replace("”", '"'))
+        words = _words(text)
     except ValueError as exc:
         raise QueryError(f"could not read the command: {exc} (check the quotes)") from exc
     words = _command_words(words)
@@ -112,6 +112,19 @@ def parse(text: str, today: dt.date) -> Query:
             raise QueryError("which influencer? e.g. `/roas influencer INF0007` or a name")
         query = query.with_changes(subject=subject)
     return query
+
+
+def _words(text: str) -> list[str]:
+    """Split on spaces; only double quotes (straight or curly) group words.
+
+    Apostrophes are text, not quotes: people filter on "Women's Health" and L'Oreal.
+    """
+    lexer = shlex.shlex(text.strip().replace("“", '"').replace("”", '"'), posix=True)
+    lexer.whitespace_split = True
+    lexer.quotes = '"'
+    lexer.escape = ""
+    lexer.commenters = ""
+    return list(lexer)
 
 
 def _command_words(words: list[str]) -> list[str]:

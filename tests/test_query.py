@@ -56,6 +56,13 @@ def test_quoted_and_comma_separated_values():
     assert q.filters == {"brand": ("HK Vitals", "Gritzo"), "campaign": ("MB Summer",)}
 
 
+def test_apostrophes_are_text_not_quotes():
+    with pytest.raises(QueryError, match="I don't understand 'Health'"):
+        parse("/roas category=Women's Health", TODAY)  # two words need double quotes
+    q = parse("/roas category=\"Women's Health\" brand=L'Oreal", TODAY)
+    assert q.filters == {"category": ("Women's Health",), "brand": ("L'Oreal",)}
+
+
 def test_options_are_typed():
     q = parse("/underperformers threshold=1.5 min_spend=10,000 top=5", TODAY)
     assert (q.threshold, q.min_spend, q.top) == (1.5, 10000.0, 5)

@@ -1,0 +1,199 @@
+"""Every definition in docs/metrics.md, checked on a hand-built dataset, on both stores.
+
+The dataset (tests/fixtures/metrics) and the figures below are the worked example of
+docs/metrics.md; each number was computed by hand there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from insights.engine import Thresholds, answer
+from insights.query import QueryError, parse
+from storage.ingest import Upload, ingest_files
+from tests.conftest import FIXTURES
+
+TODAY = dt.date(2025, 3, 15)
+WINDOW = "from=2025-03-01 to=2025-03-10"
+
+
+@pytest.fixture
+def db(store):
+    paths = sorted((FIXTURES / "metrics").glob("*.csv"))
+    result = ingest_files(store, [Upload.from_path(p) for p in paths])
+    assert result.ok, [f.message for f in result.files]
+    return store
+
+
+def ask(db, text: str, **thresholds):
+    return answer(db, parse(text, TODAY), Thresholds(**thresholds)).to_dict()
+
+
+def by_key(result: dict) -> dict[str, dict]:
+    return {r["key"]: r for r in result["rows"]}
+
+
+def test_roas_is_revenue_over_cost_with_post_and_order_basis_payouts(db):
+    result = ask(db, f"/roas {WINDOW}")
+    t = result["totals"]
+    assert (t["revenue"], t["cost"], t["orders"]) == (5000.0, 2250.0, 8)
+    assert t["roas"] == pytest.approx(5000 / 2250, abs=1e-4)
+    assert t["cpa"] == pytest.approx(2250 / 8, abs=0.01)
+    rows = by_key(result)
+    assert (rows["A"]["cost"], rows["A"]["roas"]) == (1000.0, 3.0)  # post basis
+    assert (rows["B"]["cost"], rows["B"]["roas"]) == (600.0, pytest.approx(2000 / 600, abs=1e-4))
+    assert result["window"] == {"from": "2025-03-01", "to": "2025-03-10"}
+
+
+def test_cost_spreads_over_dates_and_brands(db):
+    # A's post fee (1000) sits half on 1 March, half on 4 March; B's commission on its orders.
+    early = ask(db, "/roas from=2025-03-01 to=2025-03-02")["totals"]
+    assert early["cost"] == 500.0  # A1 only: B's orders start 3 March
+    brands = by_key(ask(db, f"/roas {WINDOW} by=brand"))
+    assert brands["MuscleBlaze"]["cost"] == pytest.approx(1000 * 2500 / 3000 + 400, abs=0.01)
+    assert brands["HKVitals"]["cost"] == pytest.approx(1000 * 500 / 3000 + 600, abs=0.01)
+    assert brands["unattributed"]["cost"] == 250.0
+
+
+def test_an_influencer_paid_with_no_orders_is_an_underperformer_with_roas_zero(db):
+    result = ask(db, f"/underperformers {WINDOW}")
+    assert [r["key"] for r in result["rows"]] == ["C", "D"]  # tie at 0: more wasted spend first
+    c = result["rows"][0]
+    assert (c["roas"], c["revenue"], c["cost"], c["wasted_spend"]) == (0.0, 0.0, 400.0, 400.0)
+    assert (c["posts"], c["engagement_rate"]) == (1, 3.0)
+
+
+def test_underperformer_threshold_and_min_spend(db):
+    keys = [r["key"] for r in ask(db, f"/underperformers {WINDOW} threshold=3.1")["rows"]]
+    assert keys == ["C", "D", "A"]  # A at 3.0 < 3.1, B at 3.33 is not
+    spend = ask(db, f"/underperformers {WINDOW} min_spend=300")["rows"]
+    assert [r["key"] for r in spend] == ["C"]
+    setting = ask(db, f"/underperformers {WINDOW}", underperformer_min_spend=300)["rows"]
+    assert [r["key"] for r in setting] == ["C"]
+
+
+def test_unattributed_cost_counts_only_without_brand_filters_and_undated_only_without_dates(db):
+    assert ask(db, "/roas")["totals"]["cost"] == 2300.0  # every payout
+    assert ask(db, f"/roas {WINDOW}")["totals"]["cost"] == 2250.0  # undated P5 out
+    mb = ask(db, f"/roas {WINDOW} brand=MuscleBlaze")["totals"]
+    assert mb["cost"] == pytest.approx(1233.33, abs=0.01)  # D's unattributed 250 out
+    # C sold nothing but its payout names MuscleBlaze: it stays MuscleBlaze cost.
+    assert by_key(ask(db, f"/roas {WINDOW} brand=MuscleBlaze"))["C"]["cost"] == 400.0
+
+
+BREAKDOWNS = ["influencer", "brand", "product", "campaign", "platform", "category", "gender",
+              "tier", "persona", "week", "month"]  # fmt: skip
+
+
+@pytest.mark.parametrize("scope", ["", WINDOW, f"{WINDOW} brand=MuscleBlaze", "platform=Instagram",
+                                   "product=Whey", "campaign=HKV-Mar from=2025-03-05"])  # fmt: skip
+def test_breakdown_costs_and_revenues_sum_to_the_totals(db, scope):
+    for by in BREAKDOWNS:
+        result = ask(db, f"/roas {scope} by={by} top=100")
+        assert sum(r["cost"] for r in result["rows"]) == pytest.approx(
+            result["totals"]["cost"], abs=0.02
+        ), by
+        assert sum(r["revenue"] for r in result["rows"]) == pytest.approx(
+            result["totals"]["revenue"], abs=0.02
+        ), by
+
+
+def test_incremental_roas_with_a_pre_period_baseline(db):
+    t = ask(db, f"/roas {WINDOW}")["totals"]
+    # Pre-period 19-28 Feb holds 2000 of organic revenue: 200 a day x 10 days.
+    assert t["baseline_revenue"] == 2000.0
+    assert t["incremental_roas"] == pytest.approx((5500 - 2000) / 2250, abs=1e-4)
+    mb = ask(db, f"/roas {WINDOW} brand=MuscleBlaze")["totals"]
+    assert mb["incremental_roas"] == pytest.approx((2800 - 2000) / (1233.33), abs=1e-3)
+
+
+def test_incremental_roas_falls_back_to_quiet_days_then_to_no_baseline(db):
+    hkv = ask(db, f"/roas {WINDOW} brand=HKVitals")
+    # No HKVitals sales before March: 7 days of the window had no influencer orders, with 200
+    # of direct revenue among them.
+    assert hkv["totals"]["baseline_revenue"] == pytest.approx(200 / 7 * 10, abs=0.01)
+    lift = 2700 - 200 / 7 * 10
+    assert hkv["totals"]["incremental_roas"] == pytest.approx(lift / (1000 / 6 + 600), abs=1e-4)
+    assert any("days without influencer orders" in n for n in hkv["notes"])
+    none = ask(db, "/roas from=2025-03-02 to=2025-03-03")
+    assert none["totals"]["baseline_revenue"] == 0.0
+    assert none["totals"]["incremental_roas"] == pytest.approx(3500 / 850, abs=1e-4)
+    assert any("no baseline data" in n for n in none["notes"])
+
+
+def test_incremental_revenue_of_an_influencer_is_its_share_of_the_lift(db):
+    rows = by_key(ask(db, f"/roas {WINDOW}"))
+    assert rows["A"]["incremental_roas"] == pytest.approx(3000 * 3500 / 5000 / 1000, abs=1e-4)
+    assert rows["B"]["incremental_roas"] == pytest.approx(2000 * 3500 / 5000 / 600, abs=1e-4)
+
+
+def test_engagement_rate_is_a_ratio_of_sums_skipping_posts_without_reach(db):
+    t = ask(db, "/roas")["totals"]
+    # B1 has reach 0 and is skipped: (100 + 50 + 400 + 15) / (1000 + 1000 + 10000 + 500).
+    assert t["engagement_rate"] == pytest.approx(565 / 12500 * 100, abs=1e-4)
+
+
+def test_tiers_at_their_boundaries(db):
+    tiers = by_key(ask(db, "/roas by=tier"))
+    assert set(tiers) == {"nano", "micro", "macro", "mega"}  # 9,999 / 12,000 / 600k / 1M
+    assert tiers["nano"]["cost"] == 400.0 and tiers["mega"]["cost"] == 300.0
+    bounds = (10_000, 12_001, 500_000, 1_000_001)
+    moved = by_key(answer(db, parse("/roas by=tier", TODAY), Thresholds(tier_bounds=bounds))
+                   .to_dict())  # fmt: skip
+    assert set(moved) == {"nano", "micro", "macro"}  # 12,000 < 12,001; 1M < 1,000,001
+
+
+def test_personas_need_enough_influencers_and_spend(db):
+    assert ask(db, "/personas")["rows"] == []  # every persona here has one influencer
+    ranked = ask(db, "/personas min_influencers=1")
+    assert [r["key"] for r in ranked["rows"]] == [
+        "macro · Health", "micro · Fitness", "mega · Kids", "nano · Fitness",
+    ]  # fmt: skip
+    assert ranked["rows"][0]["influencers"] == 1
+    by_platform = ask(db, "/personas by=platform")
+    assert [(r["key"], r["influencers"]) for r in by_platform["rows"]] == [("Instagram", 2)]
+    assert ask(db, "/personas by=platform min_spend=1500")["rows"] == []
+
+
+def test_filter_values_match_case_and_space_insensitively(db):
+    a = ask(db, "/roas brand=hkvitals")["totals"]
+    b = ask(db, '/roas brand="HK Vitals"')["totals"]
+    assert a == b and a["revenue"] == 2500.0
+    assert ask(db, "/roas influencer=asha rao".replace("asha rao", '"asha rao"'))["totals"][
+        "revenue"] == 3000.0  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("/roas brand=MuslceBlaze", "no brand 'MuslceBlaze' — did you mean MuscleBlaze?"),
+        ("/roas brand=\"x'; DROP TABLE payouts; --\"", "no brand"),
+        ("/roas campaign=1' OR '1'='1", "no campaign"),
+        ("/roas platform=Instagarm", "did you mean Instagram?"),
+        ("/influencer nobody", "no influencer 'nobody'"),
+    ],
+)
+def test_unknown_values_get_suggestions_and_never_reach_sql(db, text, message):
+    with pytest.raises(QueryError) as err:
+        ask(db, text)
+    assert message in str(err.value)
+    assert ask(db, "/roas")["totals"]["cost"] == 2300.0  # the store is intact
+
+
+def test_trend_and_influencer_profile(db):
+    weeks = by_key(ask(db, "/trend"))
+    assert weeks["2025-W09"]["revenue"] == 2000.0 and weeks["2025-W09"]["cost"] == 500.0
+    assert weeks["undated"]["cost"] == 50.0
+    profile = ask(db, "/influencer Asha Rao")
+    assert profile["influencer"]["tier"] == "micro"
+    assert profile["totals"]["roas"] == 3.0
+    assert [r["key"] for r in profile["rows"]] == ["2025-W09", "2025-W10"]
+
+
+def test_an_empty_store_answers_with_nulls_not_zeros(store):
+    result = answer(store, parse("/roas", TODAY)).to_dict()
+    assert result["totals"]["roas"] is None and result["totals"]["cost"] == 0.0
+    assert result["rows"] == []
+    assert any("no data" in n for n in result["notes"])
