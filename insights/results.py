@@ -39,7 +39,6 @@ class Row(Metrics):
     key: str = ""
     label: str = ""
     wasted_spend: float | None = None  # underperformers: cost - revenue
-    spend_share: float | None = None
 
 
 @dataclass
@@ -60,9 +59,7 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     by: str | None = None
     title: str = ""
-    previous: Totals | None = None  # the same scope over the previous equal window
     subject: dict | None = None  # the influencer of an `influencer` answer
-    trend: list[Row] = field(default_factory=list)  # weekly rows where the answer has them
     charts: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -86,8 +83,6 @@ class Answer:
             out["by"] = self.by
         if self.subject:
             out["influencer"] = self.subject
-        if self.trend:
-            out["trend"] = [_numbers(asdict(r)) for r in self.trend]
         return out
 
     def rows_frame(self) -> pd.DataFrame:

@@ -169,7 +169,7 @@ def test_filter_values_match_case_and_space_insensitively(db):
     ("text", "message"),
     [
         ("/roas brand=MuslceBlaze", "no brand 'MuslceBlaze' — did you mean MuscleBlaze?"),
-        ("/roas brand=\"x'; DROP TABLE payouts; --\"", "no brand"),
+        ('/roas brand="x\'; DROP TABLE payouts; --"', "no brand"),
         ("/roas campaign=1'OR'1'='1", "no campaign"),
         ("/roas platform=Instagarm", "did you mean Instagram?"),
         ("/influencer nobody", "no influencer 'nobody'"),
