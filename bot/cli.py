@@ -8,6 +8,7 @@ the people running this are marketers and ops folks, not the authors.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -15,14 +16,15 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from bot import text
+from bot import queries, text
 from bot.settings import Settings, get_settings
+from insights.query import QueryError
 from storage.db import current_revision, open_store, upgrade
 from storage.ingest import KINDS, Options, Origin, Upload, ingest_files
 from storage.summary import summarise
@@ -54,7 +56,7 @@ def _store(settings: Settings) -> Engine:
 
 
 def _yesterday(settings: Settings) -> dt.date:
-    return dt.datetime.now(ZoneInfo(settings.timezone)).date() - dt.timedelta(days=1)
+    return queries.today(settings) - dt.timedelta(days=1)
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -151,6 +153,93 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
         return 0 if result.ok else 1
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    engine = _store(settings)
+    try:
+        result = queries.run(engine, args.text, settings)
+    except QueryError as exc:
+        print(f"roasbot: {exc}", file=sys.stderr)
+        return 2
+    if args.charts:
+        _write_chart(result, Path(args.charts), settings)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        print(text.answer_text(result, settings.currency))
+    return 0
+
+
+def _write_chart(result, folder: Path, settings: Settings) -> None:
+    """Render the answer's chart (if one suits it) into `folder` and list it on the answer."""
+    from bot.charts import render_chart
+
+    png = render_chart(result, currency=settings.currency, target=settings.roas_target)
+    if png is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = "-".join([result.command, result.by or "", *_slug(result.filters)]).strip("-")
+    path = folder / f"{stem}.png"
+    path.write_bytes(png)
+    result.charts.append(str(path))
+
+
+def _slug(filters: dict[str, list[str]]) -> list[str]:
+    import re
+
+    return [re.sub(r"[^A-Za-z0-9]+", "_", f"{k}_{'_'.join(v)}")[:40] for k, v in filters.items()]
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    """A console that answers commands as Slack would, for trying roasbot without Slack."""
+    settings = _settings(args)
+    engine = _store(settings)
+    charts = Path(args.charts or settings.charts_dir)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        _enable_history()
+        print(f"roasbot shell on {_safe_url(settings.database_url)} · charts go to {charts}/")
+        print("Type /roas help for the commands, Ctrl-D to leave.")
+    while True:
+        try:
+            line = input("roas> " if interactive else "")
+        except EOFError:
+            if interactive:
+                print()
+            return 0
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line in ("exit", "quit", "/exit", "/quit"):
+            return 0
+        try:
+            result = queries.run(engine, line, settings)
+            _write_chart(result, charts, settings)
+            print(text.answer_text(result, settings.currency))
+        except QueryError as exc:
+            print(f"! {exc}")
+        except SQLAlchemyError as exc:
+            print(f"! {_one_line(exc)}")
+        print()
+
+
+def _enable_history() -> None:
+    try:
+        import atexit
+        import readline
+    except ImportError:  # not every Python has readline; the shell works without history
+        return
+    history = Path.home() / ".roasbot_history"
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+    atexit.register(_save_history, readline, history)
+
+
+def _save_history(readline, history: Path) -> None:
+    with contextlib.suppress(OSError):
+        readline.write_history_file(history)
+
+
 # --- plumbing -------------------------------------------------------------------------------
 
 
@@ -237,6 +326,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.set_defaults(func=cmd_ingest)
 
+    ask = commands.add_parser(
+        "ask",
+        help='answer one command, e.g. roasbot ask "/roas brand=MuscleBlaze by=tier"',
+        description="Answer one command of the query language (see `roasbot ask help`).",
+    )
+    ask.add_argument("text", metavar="TEXT", help="the command, leading slash optional")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--charts", metavar="DIR", help="write the answer's chart as PNG into DIR")
+    ask.set_defaults(func=cmd_ask)
+
+    shell = commands.add_parser(
+        "shell",
+        help="interactive console that answers the same commands as Slack",
+        description="An interactive console (with history). Fed from a pipe it answers each "
+        "line and exits at the end of input.",
+    )
+    shell.add_argument("--charts", metavar="DIR", help="where charts go (default: CHARTS_DIR)")
+    shell.set_defaults(func=cmd_shell)
+
     status = commands.add_parser("status", help="what the store holds, and recent uploads")
     status.add_argument("--json", action="store_true", help="print as JSON")
     status.set_defaults(func=cmd_status)
@@ -286,6 +394,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _one_line(exc: Exception) -> str:
     if isinstance(exc, CliError):
         return str(exc)
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        return f"setting {name}: {first['msg'].removeprefix('Value error, ')}"
     if isinstance(exc, SQLAlchemyError):
         orig = getattr(exc, "orig", None)
         detail = str(orig or exc).strip().splitlines()[0]

@@ -7,10 +7,11 @@ pass the values they need, so those packages stay usable as plain libraries and 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -31,6 +32,49 @@ class Settings(BaseSettings):
     timezone: str = Field(
         default="Asia/Kolkata", description="IANA zone that 'today' and 'yesterday' are taken in."
     )
+    roas_target: float = Field(
+        default=1.0, ge=0, description="ROAS below which an influencer underperforms."
+    )
+    underperformer_min_spend: float = Field(
+        default=0, ge=0, description="Spend an influencer needs before being called out."
+    )
+    persona_min_influencers: int = Field(
+        default=2, ge=1, description="Influencers a persona needs to be ranked."
+    )
+    persona_min_spend: float = Field(default=0, ge=0, description="Spend a persona needs.")
+    tier_boundaries: Annotated[tuple[int, int, int, int], NoDecode] = Field(
+        default=(10_000, 50_000, 500_000, 1_000_000),
+        description="Follower counts where micro, mid, macro and mega start.",
+    )
+    currency: str = Field(
+        default="INR", description="INR shows ₹ in lakh/crore; USD, EUR, GBP plain thousands."
+    )
+    charts_dir: str = Field(
+        default="roasbot-charts", description="Where `roasbot shell` writes chart PNGs."
+    )
+
+    @field_validator("tier_boundaries", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return tuple(int(v) for v in value.replace("_", "").split(","))
+        return value
+
+    @field_validator("tier_boundaries")
+    @classmethod
+    def _ascending(cls, value: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        if list(value) != sorted(set(value)):
+            raise ValueError("tier boundaries must be four increasing follower counts")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone '{value}' (use an IANA name)") from exc
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.formatting import count, money, percent, ratio
+from insights.results import Answer, Row
 from storage.ingest import FileResult
 from storage.summary import StoreSummary
 
@@ -82,4 +84,89 @@ def store_summary(summary: StoreSummary, url: str, revision: str | None) -> str:
             "The store is empty: load data with `roasbot ingest FILE...` or "
             "`roasbot sample-data --load`."
         )
+    return "\n".join(out)
+
+
+# --- answers ------------------------------------------------------------------------------
+
+_COLUMNS = {
+    "roas": ["revenue", "cost", "roas", "incremental_roas", "orders"],
+    "underperformers": ["revenue", "cost", "roas", "wasted_spend", "posts", "engagement_rate"],
+    "personas": ["influencers", "cost", "revenue", "roas", "incremental_roas"],
+    "trend": ["revenue", "cost", "roas", "orders", "posts"],
+    "influencer": ["revenue", "cost", "roas", "orders", "posts", "engagement_rate"],
+}
+_HEADINGS = {
+    "revenue": "Revenue", "cost": "Cost", "roas": "ROAS", "incremental_roas": "iROAS",
+    "orders": "Orders", "posts": "Posts", "engagement_rate": "Eng.", "wasted_spend": "Wasted",
+    "influencers": "Infl.",
+}  # fmt: skip
+
+
+def _cell(row: Row, column: str, currency: str) -> str:
+    value = getattr(row, column)
+    if column in ("revenue", "cost", "wasted_spend"):
+        return money(value, currency)
+    if column in ("roas", "incremental_roas"):
+        return ratio(value)
+    if column == "engagement_rate":
+        return percent(value)
+    return count(value)
+
+
+def answer_heading(answer: Answer) -> str:
+    """'ROAS by brand · 2025-03-01 to 2025-03-31 · brand: MuscleBlaze'."""
+    parts = [answer.title]
+    if answer.window_from:
+        parts.append(f"{answer.window_from} to {answer.window_to}")
+    filters = "; ".join(f"{k}: {', '.join(v)}" for k, v in answer.filters.items())
+    parts.append(filters or "all data")
+    return " · ".join(parts)
+
+
+def answer_totals(answer: Answer, currency: str = "INR") -> str:
+    t = answer.totals
+    return " · ".join([
+        f"Revenue {money(t.revenue, currency)}", f"Cost {money(t.cost, currency)}",
+        f"ROAS {ratio(t.roas)}", f"iROAS {ratio(t.incremental_roas)}",
+        f"Orders {count(t.orders)}", f"CPA {money(t.cpa, currency)}",
+        f"Engagement {percent(t.engagement_rate)}", f"Influencers {count(t.influencers)}",
+    ])  # fmt: skip
+
+
+def answer_table(answer: Answer, currency: str = "INR", width: int = 28) -> str:
+    """The rows as an aligned plain-text table (also what Slack shows in a code block)."""
+    columns = _COLUMNS.get(answer.command, _COLUMNS["roas"])
+    if answer.command == "roas" and answer.by in ("influencer", "week", "month"):
+        columns = [*columns, "posts", "engagement_rate"]
+    header = [(answer.by or "").capitalize(), *(_HEADINGS[c] for c in columns)]
+    body = [
+        [_shorten(r.label, width), *(_cell(r, c, currency) for c in columns)] for r in answer.rows
+    ]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    lines = []
+    for line in [header, *body]:
+        first = line[0].ljust(widths[0])
+        rest = (cell.rjust(w) for cell, w in zip(line[1:], widths[1:], strict=True))
+        lines.append("  ".join([first, *rest]).rstrip())
+    return "\n".join(lines)
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def answer_text(answer: Answer, currency: str = "INR") -> str:
+    """The whole answer for a terminal: heading, totals, table, notes."""
+    if answer.command == "help":
+        return answer.notes[0]
+    out = [answer_heading(answer), answer_totals(answer, currency)]
+    if answer.subject:
+        s = answer.subject
+        out.append(f"{s['name']} · {s['platform']} · {s['category']} · {s['gender']} · "
+                   f"{s['followers']:,} followers ({s['tier']})")  # fmt: skip
+    if answer.rows:
+        out += ["", answer_table(answer, currency)]
+    out += [f"Note: {n}" for n in answer.notes]
+    out += [f"Chart: {c}" for c in answer.charts]
     return "\n".join(out)

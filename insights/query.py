@@ -283,3 +283,20 @@ def period_window(period: str, today: dt.date) -> Window:
     if period == "ytd":
         return Window(today.replace(month=1, day=1), today)
     raise QueryError(f"no period '{period}'")
+
+
+HELP = """\
+Commands (the leading slash is optional; /roas SUBCOMMAND works too):
+  /roas [filters] [by=...]         totals and a breakdown (default by=influencer)
+  /underperformers [filters]       influencers whose ROAS is below threshold= (ROAS_TARGET)
+  /personas [by=tier,category]     the best influencer personas, ranked by ROAS
+  /influencer ID-or-name           one influencer: ROAS, iROAS, posts, engagement, weekly trend
+  /trend [filters]                 weekly revenue, cost and ROAS
+  /roas help                       this text
+Filters: brand= product= campaign= platform= category= gender= tier= influencer=
+  several values comma-separated (brand=MuscleBlaze,Gritzo); quote spaces (brand="HK Vitals")
+Window: from=YYYY-MM-DD to=YYYY-MM-DD, or period= last_7d last_30d last_90d this_week
+  last_week this_month last_month qtd ytd (no window: all data)
+Options: by= influencer brand product campaign platform category gender tier persona week month
+  top=N  threshold=ROAS  min_spend=AMOUNT  min_influencers=N
+Example: /roas brand=MuscleBlaze platform=Instagram period=last_30d by=tier"""

@@ -1,0 +1,103 @@
+"""Properties of the cost allocation on random small datasets (hypothesis), on both stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, insert
+
+from insights.engine import answer
+from insights.query import parse
+from storage import models
+
+DAY0 = dt.date(2025, 3, 1)
+BREAKDOWNS = ["influencer", "brand", "product", "campaign", "platform", "category", "gender",
+              "tier", "persona", "week", "month"]  # fmt: skip
+
+days = st.integers(min_value=0, max_value=20).map(lambda n: DAY0 + dt.timedelta(days=n))
+money = st.integers(min_value=0, max_value=5000).map(float)
+
+
+@st.composite
+def datasets(draw):
+    n = draw(st.integers(min_value=1, max_value=4))
+    ids = [f"I{i}" for i in range(n)]
+    influencers = [
+        {"influencer_id": i, "name": f"Name {i}", "category": draw(st.sampled_from(["Fit", "Kid"])),
+         "gender": draw(st.sampled_from(["Male", "Female"])),
+         "follower_count": draw(st.sampled_from([500, 10_000, 60_000, 2_000_000])),
+         "platform": draw(st.sampled_from(["Instagram", "YouTube"]))}
+        for i in ids
+    ]  # fmt: skip
+    posts = [
+        {"post_id": f"P{k}", "influencer_id": draw(st.sampled_from(ids)), "platform": "Instagram",
+         "date": draw(days), "reach": draw(st.integers(0, 1000)), "likes": draw(st.integers(0, 50)),
+         "comments": draw(st.integers(0, 10))}
+        for k in range(draw(st.integers(0, 6)))
+    ]  # fmt: skip
+    tracking = [
+        {"row_key": f"T{k}", "source": "x",
+         "influencer_id": draw(st.one_of(st.none(), st.sampled_from(ids))),
+         "brand": draw(st.sampled_from(["B1", "B2"])), "product": draw(st.sampled_from(["p", "q"])),
+         "campaign": draw(st.sampled_from([None, "C1", "C2"])), "date": draw(days),
+         "orders": draw(st.integers(0, 5)), "revenue": draw(money)}
+        for k in range(draw(st.integers(0, 10)))
+    ]  # fmt: skip
+    payouts = [
+        {"row_key": f"Y{k}", "influencer_id": draw(st.sampled_from(ids)),
+         "basis": draw(st.sampled_from(["post", "order", "flat", "commission"])),
+         "total_payout": draw(money), "payout_date": draw(st.one_of(st.none(), days)),
+         "brand": draw(st.sampled_from([None, "B1", "B2"])),
+         "campaign": draw(st.sampled_from([None, "C1"]))}
+        for k in range(draw(st.integers(0, 6)))
+    ]  # fmt: skip
+    return influencers, posts, tracking, payouts
+
+
+def _replace(db, data) -> None:
+    tables = [models.influencers, models.posts, models.tracking, models.payouts]
+    with db.begin() as conn:
+        for table in reversed(tables):
+            conn.execute(delete(table))
+        for table, rows in zip(tables, data, strict=True):
+            if rows:
+                conn.execute(insert(table), rows)
+
+
+def _ask(db, text):
+    return answer(db, parse(text, dt.date(2025, 4, 1))).to_dict()
+
+
+PROPERTY_SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@PROPERTY_SETTINGS
+@given(data=datasets())
+def test_total_cost_equals_total_payouts(store, data):
+    _replace(store, data)
+    payouts = sum(p["total_payout"] for p in data[3])
+    assert _ask(store, "/roas")["totals"]["cost"] == pytest.approx(payouts, abs=0.05)
+
+
+@pytest.mark.parametrize("scope", ["", "from=2025-03-05 to=2025-03-15", "brand=B1"])
+@PROPERTY_SETTINGS
+@given(data=datasets())
+def test_every_breakdown_sums_to_the_totals(store, scope, data):
+    _replace(store, data)
+    if (
+        "brand=B1" in scope
+        and not any(t["brand"] == "B1" for t in data[2])
+        and not any(p["brand"] == "B1" for p in data[3])
+    ):
+        return  # no such brand in this dataset: the query is refused, nothing to sum
+    for by in BREAKDOWNS:
+        result = _ask(store, f"/roas {scope} by={by} top=1000")
+        for figure in ("cost", "revenue", "orders"):
+            assert sum(r[figure] for r in result["rows"]) == pytest.approx(
+                result["totals"][figure], abs=0.05
+            ), (by, figure)
