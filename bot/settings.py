@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -52,6 +52,43 @@ class Settings(BaseSettings):
     charts_dir: str = Field(
         default="roasbot-charts", description="Where `roasbot shell` writes chart PNGs."
     )
+
+    # Slack. Tokens are SecretStr so that no log line or error message can print them.
+    slack_bot_token: SecretStr | None = Field(default=None, description="xoxb- bot token.")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="Signing secret: every HTTP request is checked against it."
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="xapp- app-level token: set it to use Socket Mode."
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", description="Web API base URL (GovSlack, tests)."
+    )
+    admin_user_ids: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), description="Who may load data (empty: everyone)."
+    )
+    upload_channel_ids: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), description="Channels where uploads are loaded (empty: any)."
+    )
+
+    @field_validator("admin_user_ids", "upload_channel_ids", mode="before")
+    @classmethod
+    def _id_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(v.strip() for v in value.split(",") if v.strip())
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    def missing_slack_settings(self) -> list[str]:
+        """What `roasbot serve` still needs, by setting name (never the values)."""
+        missing = [] if self.slack_bot_token else ["SLACK_BOT_TOKEN"]
+        if not self.slack_app_token and not self.slack_signing_secret:
+            missing.append("SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)")
+        return missing
 
     @field_validator("tier_boundaries", mode="before")
     @classmethod

@@ -64,6 +64,26 @@ def answer(db: Engine, query: Query, thresholds: Thresholds | None = None) -> An
         return handler()
 
 
+def totals(db: Engine, query: Query, thresholds: Thresholds | None = None) -> Totals:
+    """Only the totals of `query`'s scope (for deltas against an earlier window)."""
+    thresholds = thresholds or Thresholds()
+    with db.connect() as conn:
+        people = load_influencers(conn, thresholds.tier_bounds)
+        scope = resolve(conn, query, people)
+        return _Context(conn, query, scope, people, thresholds).totals()
+
+
+def previous_totals(
+    db: Engine, query: Query, thresholds: Thresholds | None = None
+) -> Totals | None:
+    """Totals over the window of equal length right before the query's, if it names one."""
+    window = query.window
+    if window.start is None or window.end is None:
+        return None
+    earlier = replace(query, window=window.previous(), period=None)
+    return totals(db, earlier, thresholds)
+
+
 class _Context:
     def __init__(self, conn, query: Query, scope: Scope, people: pd.DataFrame, th: Thresholds):
         self.conn, self.query, self.scope, self.people, self.th = conn, query, scope, people, th
@@ -337,4 +357,4 @@ def _top(rows: list[Row], top: int, chronological: bool) -> tuple[list[Row], boo
     return ordered[:top], len(ordered) > top
 
 
-__all__ = ["Thresholds", "Window", "answer"]
+__all__ = ["Thresholds", "Window", "answer", "previous_totals", "totals"]

@@ -300,3 +300,34 @@ Window: from=YYYY-MM-DD to=YYYY-MM-DD, or period= last_7d last_30d last_90d this
 Options: by= influencer brand product campaign platform category gender tier persona week month
   top=N  threshold=ROAS  min_spend=AMOUNT  min_influencers=N
 Example: /roas brand=MuscleBlaze platform=Instagram period=last_30d by=tier"""
+
+
+def to_text(query: Query) -> str:
+    """The command line that parses back to `query` (buttons re-run a query with a change)."""
+    words = [query.command]
+    if query.command == "influencer" and query.subject:
+        words.append(_quoted(query.subject))
+    for key in FILTER_KEYS:
+        if key in query.filters and not (query.command == "influencer" and key == "influencer"):
+            words.append(f"{key}={_quoted(','.join(query.filters[key]))}")
+    if query.period:
+        words.append(f"period={query.period}")
+    else:
+        if query.window.start:
+            words.append(f"from={query.window.start.isoformat()}")
+        if query.window.end:
+            words.append(f"to={query.window.end.isoformat()}")
+    default_by = ("tier", "category") if query.command == "personas" else ("influencer",)
+    if query.by != default_by:
+        words.append(f"by={','.join(query.by)}")
+    if query.top != 10:
+        words.append(f"top={query.top}")
+    for key in ("threshold", "min_spend", "min_influencers"):
+        value = getattr(query, key)
+        if value is not None:
+            words.append(f"{key}={value:g}")
+    return " ".join(words)
+
+
+def _quoted(value: str) -> str:
+    return f'"{value}"' if " " in value else value

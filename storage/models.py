@@ -123,3 +123,17 @@ uploads = Table(
     Column("duration_ms", Integer, nullable=False),
     Index(None, "sha256"),
 )
+
+# A Slack file is loaded once, whatever Slack resends: the first process to insert its id owns it.
+slack_files = Table(
+    "slack_files",
+    metadata,
+    Column("file_id", String(64), primary_key=True),
+    Column("channel", String(64), nullable=False),
+    Column("user_id", String(64)),
+    Column("filename", String(500)),
+    Column("status", String(20), nullable=False),  # claimed, loaded, refused, failed
+    Column("upload_id", Integer, ForeignKey("uploads.id")),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+)

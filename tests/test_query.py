@@ -134,3 +134,22 @@ def test_errors_say_what_is_wrong_and_suggest(text, message):
     with pytest.raises(QueryError) as err:
         parse(text, TODAY)
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "roas",
+        'roas brand="HK Vitals,Gritzo" platform=Instagram period=last_30d by=tier top=5',
+        "underperformers from=2025-01-01 to=2025-03-31 threshold=1.5 min_spend=10000",
+        "personas by=tier,gender min_influencers=3",
+        'influencer "Kabir Shah" period=ytd',
+        "trend campaign=MB-Mar",
+    ],
+)
+def test_to_text_round_trips(text):
+    from insights.query import to_text
+
+    query = parse(text, TODAY)
+    assert to_text(query) == text
+    assert parse(to_text(query), TODAY) == query

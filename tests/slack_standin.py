@@ -1,0 +1,1015 @@
+"""A local stand-in for Slack: Web API, file hosting and response_url, on 127.0.0.1.
+
+Tests of the bot must never reach slack.com, yet the bot talks to Slack through the real
+slack_sdk/slack_bolt clients. Pointing those clients at this server (``base_url=api_url``)
+exercises the real HTTP code paths - form and JSON bodies, retries on 429/5xx, the three-step
+``files_upload_v2`` dance, authenticated downloads - while letting tests inspect what was sent
+and inject the failures Slack produces.
+
+The module also builds the requests Slack sends *to* the app (signed slash commands, events and
+block actions) so tests can drive the app under test over HTTP.
+
+Shapes follow Slack's documented payloads; values are examples.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import hmac
+import ipaddress
+import itertools
+import json
+import mimetypes
+import re
+import threading
+import time
+import traceback
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.error import HTTPError
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.request import ProxyHandler, Request, build_opener
+
+__all__ = [
+    "Call",
+    "SlackStandIn",
+    "Upload",
+    "block_action_body",
+    "file_share_event_body",
+    "post",
+    "sign",
+    "slash_command_body",
+    "url_verification_body",
+]
+
+# Block Kit and message limits Slack enforces (see web_api.md); the stand-in refuses what Slack
+# would refuse so that the bot's own limits are tested against the same numbers.
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_SECTION_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_MESSAGE_TEXT = 40_000
+RESPONSE_URL_LIMIT = 5  # Slack accepts at most five posts to one response_url
+
+# Parameters Slack accepts as JSON-encoded strings inside form bodies.
+_JSON_PARAMS = ("blocks", "files", "attachments")
+
+_LOGIN_PAGE = (
+    '<!DOCTYPE html><html lang="en-US"><head><meta charset="utf-8">'
+    '<title>Slack</title></head><body><div id="page"><div class="card">'
+    "<h1>Sign in to Slack</h1><p>We suggest using the <strong>email address you use at "
+    'work.</strong></p><form id="signin_form" action="/signin" method="post">'
+    '<input type="email" name="email" placeholder="name@work-email.com">'
+    '<button type="submit">Sign In With Email</button></form></div></div></body></html>'
+)
+
+_FILETYPE_BY_EXT = {"txt": "text", "md": "markdown", "jpeg": "jpg", "yml": "yaml"}
+_MIMETYPE_BY_FILETYPE = {
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "text": "text/plain",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xls": "application/vnd.ms-excel",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "pdf": "application/pdf",
+    "zip": "application/zip",
+    "binary": "application/octet-stream",
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Web API request as the stand-in received it, so tests can assert on what the bot sent.
+
+    ``params`` merges query string and body (form, multipart or JSON) without the token;
+    ``blocks``/``files``/``attachments`` sent as JSON strings are decoded. ``headers`` has
+    lower-cased names because clients differ in header casing. ``status`` and ``response`` are
+    what the stand-in answered, which makes failed assertions easier to read.
+    """
+
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    token: str | None
+    time: float
+    status: int = 200
+    response: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the bot shared through files.completeUploadExternal, with the bytes it uploaded."""
+
+    file_id: str
+    filename: str
+    title: str
+    content: bytes
+    channel_id: str | None
+    thread_ts: str | None
+    initial_comment: str | None
+    file: dict[str, Any]
+
+
+@dataclass
+class _Failure:
+    error: str
+    status: int
+    retry_after: int | None
+
+
+class _SlackError(Exception):
+    """Raised inside method handlers to answer ``{"ok": false, "error": code, ...}``."""
+
+    def __init__(self, code: str, **extra: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.extra = extra
+
+
+@dataclass
+class _PendingUpload:
+    file_id: str
+    filename: str
+    length: int
+    content: bytes | None = None
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: bytes
+    content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _json_reply(data: dict[str, Any], status: int = 200, **headers: str) -> _Reply:
+    return _Reply(status, json.dumps(data).encode(), "application/json; charset=utf-8", headers)
+
+
+def _text_reply(text: str, status: int = 200) -> _Reply:
+    return _Reply(status, text.encode(), "text/plain; charset=utf-8")
+
+
+def _parse_multipart(content_type: str, body: bytes) -> list[tuple[str, str | None, bytes]]:
+    """Split a multipart/form-data body into (field name, filename, bytes) parts.
+
+    Written by hand rather than with ``email`` so binary payloads come back byte for byte.
+    """
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    if not match:
+        return []
+    delimiter = b"--" + match.group(1).encode()
+    parts: list[tuple[str, str | None, bytes]] = []
+    for chunk in body.split(delimiter)[1:]:
+        if chunk.startswith(b"--"):
+            break
+        chunk = chunk.removeprefix(b"\r\n")
+        head, _, data = chunk.partition(b"\r\n\r\n")
+        data = data.removesuffix(b"\r\n")
+        head_text = head.decode("utf-8", "replace")
+        name = re.search(r'\bname="([^"]*)"', head_text)
+        filename = re.search(r'\bfilename="([^"]*)"', head_text)
+        parts.append((name.group(1) if name else "", filename.group(1) if filename else None, data))
+    return parts
+
+
+def _filetype_for(name: str) -> str:
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return _FILETYPE_BY_EXT.get(ext, ext) or "binary"
+
+
+def _mimetype_for(name: str, filetype: str) -> str:
+    if filetype in _MIMETYPE_BY_FILETYPE:
+        return _MIMETYPE_BY_FILETYPE[filetype]
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def _text_of(obj: Any) -> str:
+    return obj.get("text", "") if isinstance(obj, dict) else ""
+
+
+def _check_blocks(blocks: Any) -> None:
+    """Refuse blocks the way Slack does, so oversize messages fail in tests, not in production."""
+    if not isinstance(blocks, list):
+        raise _SlackError("invalid_blocks_format")
+    problems: list[str] = []
+    if len(blocks) > MAX_BLOCKS:
+        problems.append(f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]")
+    for i, block in enumerate(blocks):
+        where = f"[json-pointer:/blocks/{i}"
+        if not isinstance(block, dict) or "type" not in block:
+            problems.append(f"missing required field: type {where}]")
+            continue
+        if block["type"] == "header":
+            if len(_text_of(block.get("text"))) > MAX_HEADER_TEXT:
+                problems.append(f"must be less than {MAX_HEADER_TEXT + 1} characters {where}/text]")
+        elif block["type"] == "section":
+            fields = block.get("fields") or []
+            if "text" not in block and not fields:
+                problems.append(f"must provide either text or fields {where}]")
+            if len(_text_of(block.get("text"))) > MAX_SECTION_TEXT:
+                problems.append(
+                    f"must be less than {MAX_SECTION_TEXT + 1} characters {where}/text/text]"
+                )
+            if len(fields) > MAX_SECTION_FIELDS:
+                problems.append(f"no more than {MAX_SECTION_FIELDS} items allowed {where}/fields]")
+            for j, fld in enumerate(fields):
+                if len(_text_of(fld)) > MAX_FIELD_TEXT:
+                    problems.append(
+                        f"must be less than {MAX_FIELD_TEXT + 1} characters {where}/fields/{j}]"
+                    )
+    if problems:
+        raise _SlackError(
+            "invalid_blocks", errors=problems, response_metadata={"messages": problems}
+        )
+
+
+def _check_message(params: dict[str, Any], require_content: bool = True) -> None:
+    text = params.get("text")
+    blocks = params.get("blocks")
+    if require_content and not text and not blocks and not params.get("attachments"):
+        raise _SlackError("no_text")
+    if blocks is not None:
+        _check_blocks(blocks)
+    if isinstance(text, str) and len(text) > MAX_MESSAGE_TEXT:
+        raise _SlackError("msg_too_long")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    server_version = "SlackStandIn/1.0"
+
+    def log_message(self, *args: Any) -> None:
+        """Stay quiet: request logs on stderr only clutter pytest output."""
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, reply: _Reply) -> None:
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
+
+    def _dispatch(self) -> None:
+        body = self._body() if self.command == "POST" else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            reply = self.server.standin._handle(self.command, self.path, headers, body)
+        except Exception as exc:  # a bug in the stand-in must show up, not hang the client
+            traceback.print_exc()
+            reply = _json_reply({"ok": False, "error": f"standin_crashed: {exc!r}"}, status=500)
+        self._send(reply)
+
+    do_GET = do_POST = do_HEAD = _dispatch
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 drops bursts of concurrent bot calls for 1 s
+    standin: SlackStandIn
+
+
+class SlackStandIn:
+    """A fake Slack Web API + file host + response_url endpoint, run in a background thread.
+
+    Use as a context manager; point clients at ``api_url``. All recorded state sits behind one
+    lock, because the bot under test calls in from its own worker threads.
+    """
+
+    def __init__(
+        self,
+        bot_token: str = "xoxb-test-token",
+        bot_user_id: str = "UBOT01",
+        bot_id: str = "BBOT01",
+        team_id: str = "T0001",
+    ) -> None:
+        self.bot_token = bot_token
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.team_id = team_id
+        self._lock = threading.RLock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._base = ""
+        self._counter = itertools.count()
+        self._calls: list[Call] = []
+        self._messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self._reactions: set[tuple[str, str, str]] = set()
+        self._files: dict[str, tuple[dict[str, Any], bytes]] = {}
+        self._pending: dict[str, _PendingUpload] = {}
+        self._uploads: list[Upload] = []
+        self._hooks: dict[str, list[dict[str, Any]]] = {}
+        self._responses: list[tuple[str, dict[str, Any]]] = []
+        self._failures: dict[str, deque[_Failure]] = {}
+        self._not_member: set[str] = set()
+        self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "reactions.add": self._reactions_add,
+            "reactions.remove": self._reactions_remove,
+            "files.info": self._files_info,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
+        }
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> SlackStandIn:
+        """Bind a random loopback port and serve in a daemon thread (nothing leaves the host)."""
+        if self._server is not None:
+            return self
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.standin = self
+        self._server = server
+        self._base = f"http://127.0.0.1:{server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Shut the server down and free the port; safe to call twice."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>`` - the root every URL handed out by the stand-in uses."""
+        if not self._base:
+            raise RuntimeError("SlackStandIn is not started; use it as a context manager")
+        return self._base
+
+    @property
+    def api_url(self) -> str:
+        """What SLACK_API_URL / ``WebClient(base_url=...)`` should be set to."""
+        return f"{self.base_url}/api/"
+
+    # ----------------------------------------------------------------- test-facing API
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        """Recorded Web API calls in arrival order (a copy, safe to use while the bot runs)."""
+        with self._lock:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 10.0,
+        where: Callable[[Call], bool] | None = None,
+    ) -> list[Call]:
+        """Wait until ``count`` matching calls arrived, because the bot replies asynchronously.
+
+        Calls are recorded after their effects, so once this returns, ``messages()``,
+        ``uploads()`` etc. already reflect them. Returns all matching calls so far.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            matching = [c for c in self.calls(method) if where is None or where(c)]
+            if len(matching) >= count:
+                return matching
+            if time.monotonic() >= deadline:
+                seen = [(c.method, c.response.get("error") or c.status) for c in self.calls()]
+                raise AssertionError(
+                    f"expected {count} {method} call(s) within {timeout}s, got {len(matching)}; "
+                    f"calls that did arrive: {seen}"
+                )
+            time.sleep(0.01)
+
+    def add_file(
+        self,
+        name: str,
+        content: bytes,
+        user: str = "U2147483697",
+        filetype: str | None = None,
+        file_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Host a file as if a user had shared it; returns the Slack ``file`` object.
+
+        The object's ``url_private_download`` points at this server, so a bot that fetches the
+        file from a file_share event downloads exactly these bytes.
+        """
+        with self._lock:
+            fid = file_id or self._new_file_id()
+            obj = self._file_object(fid, name, name, len(content), user, filetype)
+            self._files[fid] = (obj, bytes(content))
+            return copy.deepcopy(obj)
+
+    def response_url(self) -> str:
+        """A fresh response_url on this server (accepts up to five JSON posts, like Slack)."""
+        with self._lock:
+            path = f"/commands/{self.team_id}/{next(self._counter)}/{uuid.uuid4().hex[:24]}"
+            url = self.base_url + path
+            self._hooks[url] = []
+            return url
+
+    def responses(self, url: str | None = None) -> list[dict[str, Any]]:
+        """JSON bodies posted to response URLs, in order; only those to ``url`` when given."""
+        with self._lock:
+            return [copy.deepcopy(b) for u, b in self._responses if url is None or u == url]
+
+    def wait_for_responses(
+        self, count: int = 1, url: str | None = None, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Wait for ``count`` response_url posts, since slash commands answer after ``ack()``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.responses(url)
+            if len(got) >= count:
+                return got
+            if time.monotonic() >= deadline:
+                raise AssertionError(
+                    f"expected {count} response_url post(s) within {timeout}s, got {got}; "
+                    f"Web API calls: {[c.method for c in self.calls()]}"
+                )
+            time.sleep(0.01)
+
+    def uploads(self) -> list[Upload]:
+        """Files the bot shared (after files.completeUploadExternal), with their bytes."""
+        with self._lock:
+            return list(self._uploads)
+
+    def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Posted messages as they stand now (after chat.update edits), in posting order."""
+        with self._lock:
+            return [
+                copy.deepcopy(m)
+                for m in self._messages.values()
+                if channel is None or m["channel"] == channel
+            ]
+
+    def fail(
+        self,
+        method: str,
+        error: str | None = None,
+        status: int = 200,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` fail the way Slack fails.
+
+        ``status=200`` answers ``{"ok": false, "error": error}``; 429 is rate limiting (with a
+        ``Retry-After`` header when ``retry_after`` is given); 5xx are server errors.
+        """
+        default = {429: "ratelimited"}.get(status, "internal_error")
+        with self._lock:
+            queue = self._failures.setdefault(method, deque())
+            queue.extend(_Failure(error or default, status, retry_after) for _ in range(times))
+
+    def set_channel_membership(self, channel: str, member: bool) -> None:
+        """Whether the bot is in ``channel``; outside it, posting and sharing files fail."""
+        with self._lock:
+            if member:
+                self._not_member.discard(channel)
+            else:
+                self._not_member.add(channel)
+
+    # ----------------------------------------------------------------- HTTP routing
+
+    def _handle(self, verb: str, raw_path: str, headers: dict[str, str], body: bytes) -> _Reply:
+        split = urlsplit(raw_path)
+        path = split.path
+        if path.startswith("/api/") and verb in ("GET", "POST"):
+            return self._web_api(path[len("/api/") :], split.query, headers, body)
+        if path.startswith("/upload/v1/") and verb == "POST":
+            return self._receive_upload(path[len("/upload/v1/") :], headers, body)
+        if path.startswith("/files-pri/") and verb in ("GET", "HEAD"):
+            return self._download(path, headers)
+        if path.startswith("/commands/") and verb == "POST":
+            return self._receive_response(self.base_url + path, headers, body)
+        return _text_reply("not found", status=404)
+
+    def _parse_params(
+        self, query: str, headers: dict[str, str], body: bytes
+    ) -> tuple[dict[str, Any], str | None]:
+        params: dict[str, Any] = {k: v[0] for k, v in parse_qs(query, True).items()}
+        content_type = headers.get("content-type", "")
+        kind = content_type.split(";")[0].strip().lower()
+        if body:
+            if kind == "application/json":
+                decoded = json.loads(body)
+                if not isinstance(decoded, dict):
+                    raise _SlackError("invalid_json")
+                params.update(decoded)
+            elif kind == "multipart/form-data":
+                for name, filename, data in _parse_multipart(content_type, body):
+                    params[name] = data if filename is not None else data.decode()
+            else:
+                params.update({k: v[0] for k, v in parse_qs(body.decode(), True).items()})
+        for key in _JSON_PARAMS:
+            value = params.get(key)
+            if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
+                # Undecodable JSON stays a string; the method then answers invalid_*_format.
+                with contextlib.suppress(ValueError):
+                    params[key] = json.loads(value)
+        token = params.pop("token", None)
+        auth = headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            token = auth[len("bearer ") :].strip()
+        return params, token
+
+    def _web_api(self, method: str, query: str, headers: dict[str, str], body: bytes) -> _Reply:
+        arrived = time.monotonic()
+        with self._lock:
+            token: str | None = None
+            params: dict[str, Any] = {}
+            reply_headers: dict[str, str] = {}
+            status = 200
+            try:
+                params, token = self._parse_params(query, headers, body)
+                failure = self._take_failure(method)
+                if failure is not None:
+                    status = failure.status
+                    if failure.retry_after is not None:
+                        reply_headers["Retry-After"] = str(failure.retry_after)
+                    raise _SlackError(failure.error)
+                if not token:
+                    raise _SlackError("not_authed")
+                if token != self.bot_token:
+                    raise _SlackError("invalid_auth")
+                handler = self._methods.get(method)
+                if handler is None:
+                    raise _SlackError("unknown_method", req_method=method)
+                data = {"ok": True, **handler(params)}
+            except _SlackError as err:
+                data = {"ok": False, "error": err.code, **err.extra}
+            except ValueError:  # undecodable JSON body
+                data = {"ok": False, "error": "invalid_json"}
+            self._calls.append(
+                Call(method, copy.deepcopy(params), headers, token, arrived, status, data)
+            )
+            return _json_reply(data, status, **reply_headers)
+
+    def _take_failure(self, method: str) -> _Failure | None:
+        queue = self._failures.get(method)
+        return queue.popleft() if queue else None
+
+    # ----------------------------------------------------------------- Web API methods
+
+    def _new_ts(self) -> str:
+        return f"{1741000000 + next(self._counter)}.000100"
+
+    def _new_file_id(self) -> str:
+        while True:
+            fid = f"F{next(self._counter):08d}"
+            if fid not in self._files and fid not in {p.file_id for p in self._pending.values()}:
+                return fid
+
+    def _file_object(
+        self,
+        file_id: str,
+        name: str,
+        title: str,
+        size: int,
+        user: str,
+        filetype: str | None = None,
+    ) -> dict[str, Any]:
+        ftype = filetype or _filetype_for(name)
+        quoted = quote(name)
+        prefix = f"{self.base_url}/files-pri/{self.team_id}-{file_id}"
+        now = int(time.time())
+        return {
+            "id": file_id,
+            "created": now,
+            "timestamp": now,
+            "name": name,
+            "title": title,
+            "mimetype": _mimetype_for(name, ftype),
+            "filetype": ftype,
+            "pretty_type": ftype.upper(),
+            "user": user,
+            "user_team": self.team_id,
+            "editable": False,
+            "size": size,
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": True,
+            "url_private": f"{prefix}/{quoted}",
+            "url_private_download": f"{prefix}/download/{quoted}",
+            "permalink": f"{self.base_url}/files/{user}/{file_id}/{quoted}",
+        }
+
+    def _require(self, params: dict[str, Any], *names: str) -> None:
+        missing = [n for n in names if not params.get(n)]
+        if missing:
+            raise _SlackError("invalid_arguments", missing=missing)
+
+    def _check_member(self, channel: str) -> None:
+        if channel in self._not_member:
+            raise _SlackError("not_in_channel")
+
+    def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": "https://example.slack.com/",
+            "team": "Example",
+            "user": "roasbot",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel")
+        if not channel:
+            raise _SlackError("channel_not_found")
+        self._check_member(channel)
+        _check_message(params)
+        ts = self._new_ts()
+        message = {
+            "channel": channel,
+            "ts": ts,
+            "text": params.get("text", ""),
+            "blocks": params.get("blocks"),
+            "thread_ts": params.get("thread_ts"),
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+        }
+        self._messages[(channel, ts)] = message
+        reply = {k: v for k, v in message.items() if k != "channel" and v is not None}
+        return {"channel": channel, "ts": ts, "message": {"type": "message", **reply}}
+
+    def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._require(params, "channel", "ts")
+        message = self._messages.get((params["channel"], params["ts"]))
+        if message is None:
+            raise _SlackError("message_not_found")
+        _check_message(params, require_content=False)
+        for key in ("text", "blocks"):
+            if key in params:
+                message[key] = params[key]
+        message["edited"] = {"user": self.bot_user_id, "ts": self._new_ts()}
+        return {
+            "channel": message["channel"],
+            "ts": message["ts"],
+            "text": message["text"],
+            "message": {"type": "message", **{k: v for k, v in message.items() if v is not None}},
+        }
+
+    def _chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("channel"):
+            raise _SlackError("channel_not_found")
+        if not params.get("user"):
+            raise _SlackError("user_not_found")
+        _check_message(params)
+        return {"message_ts": self._new_ts()}
+
+    def _reaction_key(self, params: dict[str, Any]) -> tuple[str, str, str]:
+        self._require(params, "channel", "timestamp", "name")
+        return params["channel"], params["timestamp"], params["name"].strip(":")
+
+    def _reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
+        key = self._reaction_key(params)
+        if key in self._reactions:
+            raise _SlackError("already_reacted")
+        self._reactions.add(key)
+        return {}
+
+    def _reactions_remove(self, params: dict[str, Any]) -> dict[str, Any]:
+        key = self._reaction_key(params)
+        if key not in self._reactions:
+            raise _SlackError("no_reaction")
+        self._reactions.discard(key)
+        return {}
+
+    def _files_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        hosted = self._files.get(params.get("file", ""))
+        if hosted is None:
+            raise _SlackError("file_not_found")
+        return {
+            "file": copy.deepcopy(hosted[0]),
+            "comments": [],
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _files_get_upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._require(params, "filename", "length")
+        try:
+            length = int(params["length"])
+        except (TypeError, ValueError):
+            raise _SlackError("invalid_arguments", bad=["length"]) from None
+        key = uuid.uuid4().hex
+        file_id = self._new_file_id()
+        self._pending[key] = _PendingUpload(file_id, str(params["filename"]), length)
+        return {"upload_url": f"{self.base_url}/upload/v1/{key}", "file_id": file_id}
+
+    def _files_complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        files = params.get("files")
+        if not isinstance(files, list) or not files:
+            raise _SlackError("invalid_arguments", bad=["files"])
+        channel = params.get("channel_id")
+        channels = [c for c in str(params.get("channels") or "").split(",") if c]
+        for target in ([channel] if channel else []) + channels:
+            self._check_member(target)
+        by_id = {p.file_id: (key, p) for key, p in self._pending.items()}
+        entries = []
+        for item in files:
+            fid = item.get("id") if isinstance(item, dict) else None
+            if fid not in by_id:
+                raise _SlackError("file_not_found", file_id=fid)
+            key, pending = by_id[fid]
+            if pending.content is None:
+                raise _SlackError("file_not_found", file_id=fid, detail="nothing uploaded yet")
+            entries.append((key, pending, item.get("title") or pending.filename))
+        shared = []
+        for key, pending, title in entries:
+            del self._pending[key]
+            content = pending.content or b""
+            obj = self._file_object(
+                pending.file_id, pending.filename, title, len(content), self.bot_user_id
+            )
+            obj["channels"] = [c for c in [channel, *channels] if c]
+            self._files[pending.file_id] = (obj, content)
+            for target in [channel, *channels] if (channel or channels) else [None]:
+                self._uploads.append(
+                    Upload(
+                        file_id=pending.file_id,
+                        filename=pending.filename,
+                        title=title,
+                        content=content,
+                        channel_id=target,
+                        thread_ts=params.get("thread_ts"),
+                        initial_comment=params.get("initial_comment"),
+                        file=copy.deepcopy(obj),
+                    )
+                )
+            shared.append(copy.deepcopy(obj))
+        return {"files": shared}
+
+    # ----------------------------------------------------------------- files and hooks
+
+    def _receive_upload(self, key: str, headers: dict[str, str], body: bytes) -> _Reply:
+        with self._lock:
+            pending = self._pending.get(key)
+            if pending is None:
+                return _text_reply("Not Found", status=404)
+            content_type = headers.get("content-type", "")
+            content = body
+            # urllib labels raw bytes x-www-form-urlencoded, so only multipart is unwrapped.
+            if content_type.lower().startswith("multipart/form-data"):
+                parts = _parse_multipart(content_type, body)
+                named = [d for n, fn, d in parts if fn is not None or n == "file"]
+                if not named:
+                    return _text_reply("no file field in multipart body", status=400)
+                content = named[0]
+            pending.content = content
+            return _text_reply(f"OK - {len(content)}")
+
+    def _download(self, path: str, headers: dict[str, str]) -> _Reply:
+        match = re.fullmatch(r"/files-pri/[^/]+?-(F[^/]+)/(download/)?[^/]+", path)
+        with self._lock:
+            hosted = self._files.get(match.group(1)) if match else None
+        auth = headers.get("authorization", "")
+        if auth != f"Bearer {self.bot_token}":
+            # Slack does not answer 401/403 here: it serves its sign-in page with status 200.
+            return _Reply(200, _LOGIN_PAGE.encode(), "text/html; charset=utf-8")
+        if hosted is None or match is None:
+            return _text_reply("File not found", status=404)
+        obj, content = hosted
+        extra = {}
+        if match.group(2):
+            extra["Content-Disposition"] = f'attachment; filename="{quote(obj["name"])}"'
+        return _Reply(200, content, obj["mimetype"], extra)
+
+    def _receive_response(self, url: str, headers: dict[str, str], body: bytes) -> _Reply:
+        with self._lock:
+            posted = self._hooks.get(url)
+            if posted is None:
+                return _text_reply("no_active_hooks", status=404)
+            if len(posted) >= RESPONSE_URL_LIMIT:
+                return _text_reply("used_url", status=404)
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                return _text_reply("invalid_payload", status=400)
+            if not isinstance(payload, dict):
+                return _text_reply("invalid_payload", status=400)
+            if not payload.get("delete_original"):
+                try:
+                    _check_message(payload)
+                except _SlackError as err:
+                    return _text_reply(err.code, status=400)
+            posted.append(payload)
+            self._responses.append((url, payload))
+            return _text_reply("ok")
+
+
+# --------------------------------------------------------------------- requests Slack sends
+
+
+def sign(signing_secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    """Headers Slack puts on every request, so the app's signature check passes (or, with a stale
+    ``timestamp``, fails) exactly as in production."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    base = b"v0:" + ts.encode() + b":" + body
+    digest = hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+def slash_command_body(
+    command: str,
+    text: str,
+    response_url: str,
+    channel_id: str = "C2147483705",
+    user_id: str = "U2147483697",
+    **extra: str,
+) -> bytes:
+    """A form-encoded slash command as Slack posts it; ``extra`` overrides or adds fields."""
+    fields = {
+        "token": "gIkuvaNzQIHg97ATvDxqgjtO",
+        "team_id": "T0001",
+        "team_domain": "example",
+        "enterprise_id": "",
+        "enterprise_name": "",
+        "channel_id": channel_id,
+        "channel_name": "marketing",
+        "user_id": user_id,
+        "user_name": "priya",
+        "command": command,
+        "text": text,
+        "api_app_id": "A123456",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        **extra,
+    }
+    return urlencode(fields).encode()
+
+
+def file_share_event_body(
+    file: dict[str, Any] | list[dict[str, Any]],
+    channel: str = "C2147483705",
+    user: str = "U2147483697",
+    event_id: str | None = None,
+    ts: str | None = None,
+    bot_id: str | None = None,
+    text: str = "",
+    bot_user_id: str = "UBOT01",
+) -> bytes:
+    """An Events API ``message``/``file_share`` callback carrying ``file`` (one or a list).
+
+    With ``bot_id`` the message is marked as coming from that bot - what Slack echoes back after
+    the bot's own upload, which the app must ignore (pass ``user=<bot user id>`` too for realism).
+    """
+    now = time.time()
+    ts = ts or f"{now:.6f}"
+    event: dict[str, Any] = {
+        "type": "message",
+        "subtype": "file_share",
+        "text": text,
+        "user": user,
+        "upload": False,
+        "display_as_bot": False,
+        "channel": channel,
+        "channel_type": "channel",
+        "ts": ts,
+        "event_ts": ts,
+        "files": file if isinstance(file, list) else [file],
+    }
+    if bot_id is not None:
+        event["bot_id"] = bot_id
+    body = {
+        "token": "XXYYZZ",
+        "team_id": "T0001",
+        "api_app_id": "A123456",
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+        "event_time": int(now),
+        "event": event,
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": "T0001",
+                "user_id": bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+    }
+    return json.dumps(body).encode()
+
+
+def block_action_body(
+    action_id: str,
+    value: str,
+    response_url: str,
+    channel: str = "C2147483705",
+    user: str = "U2147483697",
+    message_ts: str = "1741000100.000300",
+) -> bytes:
+    """A button click (``block_actions``), form-encoded as ``payload=<json>`` like Slack."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0001", "domain": "example"},
+        "user": {"id": user, "username": "priya", "team_id": "T0001"},
+        "api_app_id": "A123456",
+        "token": "XXYYZZ",
+        "trigger_id": "12466734323.1395872398",
+        "container": {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel,
+            "is_ephemeral": False,
+        },
+        "channel": {"id": channel, "name": "marketing"},
+        "message": {"type": "message", "ts": message_ts, "text": "ROAS", "bot_id": "B01"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "actions",
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Go"},
+                "value": value,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+    return ("payload=" + quote(json.dumps(payload))).encode()
+
+
+def url_verification_body(challenge: str) -> bytes:
+    """The one-time challenge Slack sends when the request URL is saved."""
+    body = {"token": "Jhj5dZrVaK7ZwHHjRyZWjbDl", "challenge": challenge, "type": "url_verification"}
+    return json.dumps(body).encode()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def post(
+    url: str, body: bytes, headers: dict[str, str], timeout: float = 10.0
+) -> tuple[int, dict[str, str], bytes]:
+    """POST to the app under test and return (status, lower-cased headers, body), even on 4xx/5xx.
+
+    Refuses non-loopback hosts and ignores proxy settings, so a test can never reach the internet.
+    A missing Content-Type is filled in: JSON for bodies starting with ``{``, else form-encoded.
+    """
+    host = urlsplit(url).hostname or ""
+    if not _is_loopback(host):
+        raise ValueError(f"refusing to POST to non-loopback host {host!r}")
+    all_headers = dict(headers)
+    if not any(k.lower() == "content-type" for k in all_headers):
+        is_json = body.lstrip().startswith(b"{")
+        all_headers["Content-Type"] = (
+            "application/json" if is_json else "application/x-www-form-urlencoded"
+        )
+    opener = build_opener(ProxyHandler({}))
+    request = Request(url, data=body, headers=all_headers, method="POST")
+    try:
+        with opener.open(request, timeout=timeout) as resp:
+            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+    except HTTPError as err:
+        return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read()
