@@ -138,14 +138,14 @@ def _command(word: str) -> str:
     if name in COMMANDS:
         return name
     hint = _closest(name, COMMANDS)
-    raise QueryError(f"no command '{word}'{hint}. Commands: {', '.join(COMMANDS)}")
+    raise QueryError(f"no command '{word}'{hint}\nCommands: {', '.join(COMMANDS)}")
 
 
 def _key(raw: str) -> str:
     key = raw.strip().lower()
     if key in KEYS:
         return key
-    raise QueryError(f"no filter '{raw}'{_closest(key, KEYS)}. Keys: {', '.join(KEYS)}")
+    raise QueryError(f"no filter '{raw}'{_closest(key, KEYS)}\nKeys: {', '.join(KEYS)}")
 
 
 def _closest(word: str, choices) -> str:
@@ -202,7 +202,7 @@ def _build(command: str, pairs: list[tuple[str, str]], today: dt.date) -> Query:
 def _tier(value: str) -> str:
     tier = value.lower()
     if tier not in TIERS:
-        raise QueryError(f"no tier '{value}'{_closest(tier, TIERS)}. Tiers: {', '.join(TIERS)}")
+        raise QueryError(f"no tier '{value}'{_closest(tier, TIERS)}\nTiers: {', '.join(TIERS)}")
     return tier
 
 
@@ -217,7 +217,7 @@ def _period(value: str) -> str:
     period = value.lower()
     if period not in PERIODS:
         raise QueryError(
-            f"no period '{value}'{_closest(period, PERIODS)}. Periods: {', '.join(PERIODS)}"
+            f"no period '{value}'{_closest(period, PERIODS)}\nPeriods: {', '.join(PERIODS)}"
         )
     return period
 
@@ -228,7 +228,7 @@ def _by(command: str, value: str) -> tuple[str, ...]:
     for part in parts:
         if part not in allowed:
             raise QueryError(
-                f"can't break down by '{part}'{_closest(part, allowed)}. "
+                f"can't break down by '{part}'{_closest(part, allowed)}\n"
                 f"by= takes {', '.join(allowed)}"
             )
     if command != "personas" and len(parts) != 1:

@@ -157,7 +157,7 @@ def _no_such(key: str, wanted: str, stored: list[str]) -> str:
     if close:
         return f"no {key} '{wanted}' — did you mean {' or '.join(by_norm[c] for c in close)}?"
     sample = ", ".join(stored[:8]) + (", ..." if len(stored) > 8 else "")
-    return f"no {key} '{wanted}'. Known: {sample or 'none yet (load some data)'}"
+    return f"no {key} '{wanted}'\nKnown: {sample or 'none yet (load some data)'}"
 
 
 def _window(conn: Connection, query: Query) -> tuple[Window, bool]:

@@ -54,35 +54,50 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class LocalCluster:
+    """A PostgreSQL cluster in a temp dir that a test may stop and start again."""
+
+    def __init__(self) -> None:
+        self.user = "nobody" if os.geteuid() == 0 else None
+        self.tmp = Path(tempfile.mkdtemp(prefix="roasbot-pg-"))
+        self.data, self.sock = self.tmp / "data", self.tmp / "sock"
+        self.sock.mkdir()
+        if self.user:
+            shutil.chown(self.tmp, self.user)
+            shutil.chown(self.sock, self.user)
+        self.prefix = ["runuser", "-u", self.user, "--"] if self.user else []
+        self.port = _free_port()
+        self.role = self.user or os.environ.get("USER") or "postgres"
+        self.url = f"postgresql+psycopg2://{self.role}@127.0.0.1:{self.port}/postgres"
+        self._run(_binary("initdb"), "-D", str(self.data), "-A", "trust", "-U", self.role,
+                  "-E", "UTF8")  # fmt: skip
+
+    def _run(self, *command: str) -> None:
+        subprocess.run([*self.prefix, *command], check=True, capture_output=True)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.sock} -h 127.0.0.1 -F"
+        self._run(_binary("pg_ctl"), "-D", str(self.data), "-o", options, "-l",
+                  str(self.tmp / "log"), "-w", "start")  # fmt: skip
+
+    def stop(self) -> None:
+        self._run(_binary("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        subprocess.run([*self.prefix, _binary("pg_ctl"), "-D", str(self.data), "-m", "immediate",
+                        "stop"], capture_output=True)  # fmt: skip
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
 @contextmanager
 def local_cluster():
-    """A PostgreSQL cluster in a temp dir for the duration of the block; yields its URL."""
-    user = "nobody" if os.geteuid() == 0 else None
-    tmp = Path(tempfile.mkdtemp(prefix="roasbot-pg-"))
-    data, sock = tmp / "data", tmp / "sock"
-    sock.mkdir()
-    if user:
-        shutil.chown(tmp, user)
-        shutil.chown(sock, user)
-    prefix = ["runuser", "-u", user, "--"] if user else []
-    port = _free_port()
-    role = user or os.environ.get("USER") or "postgres"
-    subprocess.run(
-        [*prefix, _binary("initdb"), "-D", str(data), "-A", "trust", "-U", role, "-E", "UTF8"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    options = f"-p {port} -k {sock} -h 127.0.0.1 -F"
-    pg_ctl = _binary("pg_ctl")
-    subprocess.run(
-        [*prefix, pg_ctl, "-D", str(data), "-o", options, "-l", str(tmp / "log"), "-w", "start"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    """A running throwaway cluster for the duration of the block; yields its URL."""
+    cluster = LocalCluster()
     try:
-        yield f"postgresql+psycopg2://{role}@127.0.0.1:{port}/postgres"
+        cluster.start()
+        yield cluster.url
     finally:
-        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)  # fmt: skip
-        shutil.rmtree(tmp, ignore_errors=True)
+        cluster.remove()
 
 
 @contextmanager
