@@ -13,11 +13,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run: start roasbot on the embedded SQLite store, loading sample data when the store is empty
+## run: sample data into an empty store, then the Slack app (tokens set) or the console
 run: $(STAMP)
-	$(BIN)/roasbot db upgrade
-	$(BIN)/roasbot sample-data --load --if-empty
-	$(BIN)/roasbot status
+	$(BIN)/roasbot run
 
 ## test: the whole suite, on SQLite and on PostgreSQL (found or started by tests/postgres.py)
 test: $(STAMP)

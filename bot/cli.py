@@ -127,30 +127,66 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_sample_data(args: argparse.Namespace) -> int:
-    from sample_data.generator import generate
-
     settings = _settings(args)
     end = args.end_date or _yesterday(settings)
     engine = _store(settings) if args.load else None
     if engine is not None and args.if_empty and not summarise(engine, 0).is_empty:
         print("The store already has data; sample data not loaded (--if-empty).")
         return 0
+    out = Path(args.out) if args.out else None
+    ok = _sample_data(settings, engine, out, args.influencers, args.days, end, args.seed)
+    return 0 if ok else 1
+
+
+def _sample_data(
+    settings: Settings,
+    engine: Engine | None,
+    out: Path | None,
+    influencers: int,
+    days: int,
+    end: dt.date,
+    seed: int,
+) -> bool:
+    """Generate sample data into `out` (or a temp dir) and load it when given a store."""
+    from sample_data.generator import generate
+
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(args.out) if args.out else Path(tmp)
         paths = generate(
-            out, influencers=args.influencers, days=args.days, end_date=end, seed=args.seed
+            out or Path(tmp), influencers=influencers, days=days, end_date=end, seed=seed
         )
-        if args.out:
+        if out:
             print(f"wrote {', '.join(str(p) for p in paths.values())}")
         if engine is None:
-            return 0
+            return True
         options = Options(max_upload_mb=max(settings.max_upload_mb, 4096))
         result = ingest_files(
             engine, [Upload.from_path(p) for p in paths.values()], Origin("cli", _user()), options
         )
         for f in result.files:
             print(text.file_result(f))
-        return 0 if result.ok else 1
+        return result.ok
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """What `make run` starts: sample data if the store is empty, then Slack or the console."""
+    settings = _settings(args)
+    engine = _store(settings)
+    if summarise(engine, 0).is_empty:
+        print("The store is empty: loading 90 days of sample data ending yesterday.")
+        _sample_data(settings, engine, None, 60, 90, _yesterday(settings), 7)
+    print(
+        text.store_summary(
+            summarise(engine), _safe_url(settings.database_url), current_revision(engine)
+        )
+    )
+    missing = settings.missing_slack_settings()
+    if not missing:
+        return cmd_serve(args)
+    print(
+        f"\nSlack is not set up ({' and '.join(missing)} missing in .env or the environment):"
+        " opening the console instead. See README: Connect to Slack.\n"
+    )
+    return cmd_shell(args)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -188,6 +224,38 @@ def _slug(filters: dict[str, list[str]]) -> list[str]:
     import re
 
     return [re.sub(r"[^A-Za-z0-9]+", "_", f"{k}_{'_'.join(v)}")[:40] for k, v in filters.items()]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the Slack app: Socket Mode with SLACK_APP_TOKEN, else HTTP mode on --host:--port."""
+    settings = _settings(args)
+    missing = settings.missing_slack_settings()
+    if missing:
+        print(
+            f"roasbot serve needs {' and '.join(missing)} (see README: Connect to Slack). "
+            "Without Slack, try `roasbot shell`.",
+            file=sys.stderr,
+        )
+        return 2
+    engine = _store(settings)
+    from slack_bolt.error import BoltError
+
+    from bot.slack.app import build_app
+
+    try:
+        app = build_app(settings, engine)
+    except BoltError as exc:
+        raise CliError(f"Slack refused the bot token: {_one_line(exc)}") from exc
+    if settings.slack_app_token is not None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        print("roasbot connected to Slack in Socket Mode", file=sys.stderr)
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        return 0
+    from bot.slack.http import serve
+
+    serve(app, engine, args.host, args.port)
+    return 0
 
 
 def cmd_shell(args: argparse.Namespace) -> int:
@@ -335,6 +403,27 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--charts", metavar="DIR", help="write the answer's chart as PNG into DIR")
     ask.set_defaults(func=cmd_ask)
+
+    run = commands.add_parser(
+        "run",
+        help="what `make run` starts: sample data if empty, then Slack or the console",
+        description="Load sample data when the store is empty, print a summary, then run the "
+        "Slack app when SLACK_* settings are present, or the console (roasbot shell) otherwise.",
+    )
+    run.add_argument("--host", default="127.0.0.1", help="HTTP mode address (default 127.0.0.1)")
+    run.add_argument("--port", type=int, default=3000, help="HTTP mode port (default 3000)")
+    run.add_argument("--charts", metavar="DIR", help="where the console writes charts")
+    run.set_defaults(func=cmd_run)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP)",
+        description="Run the Slack app. With SLACK_APP_TOKEN it connects in Socket Mode (no "
+        "public URL needed); otherwise it serves POST /slack/events and GET /healthz.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP mode address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=3000, help="HTTP mode port (default 3000)")
+    serve.set_defaults(func=cmd_serve)
 
     shell = commands.add_parser(
         "shell",

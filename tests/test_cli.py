@@ -108,3 +108,26 @@ def test_db_upgrade_reports_the_revision(cli_env, store):
     assert out.returncode == 0, out.stderr
     assert "already at 0002" in out.stdout
     assert counts(store)["influencers"] == 0
+
+
+def test_run_loads_sample_data_into_an_empty_store_then_opens_the_console(cli_env, tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run", "--charts", str(tmp_path / "charts")],
+        input="/roas by=brand\n", capture_output=True, text=True, env=cli_env, cwd=tmp_path,
+        timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "loading 90 days of sample data" in out.stdout
+    assert "Slack is not set up (SLACK_BOT_TOKEN" in out.stdout
+    assert "ROAS by brand" in out.stdout and "MuscleBlaze" in out.stdout
+    again = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"], input="", capture_output=True, text=True,
+        env=cli_env, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert "loading 90 days" not in again.stdout  # the store has data now
+
+
+def test_serve_without_tokens_says_what_is_missing(cli_env):
+    out = roasbot("serve", env=cli_env)
+    assert out.returncode == 2
+    assert "SLACK_BOT_TOKEN" in out.stderr and "roasbot shell" in out.stderr

@@ -48,3 +48,19 @@ def test_env_example_documents_every_setting():
     example = (ROOT / ".env.example").read_text()
     for name in Settings.model_fields:
         assert f"{name.upper()}=" in example, name
+
+
+def test_slack_manifest_declares_commands_scopes_events_and_socket_mode():
+    manifest = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text())
+    commands = {c["command"] for c in manifest["features"]["slash_commands"]}
+    assert commands == {"/roas", "/underperformers", "/personas", "/influencer"}
+    from bot.slack.handlers import SLASH_PREFIX
+
+    assert commands == {f"/{name}" for name in SLASH_PREFIX}  # every registered command
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "files:read", "files:write", "channels:history",
+            "groups:history", "im:history", "reactions:write"} <= scopes  # fmt: skip
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"message.channels", "message.groups", "message.im"} <= events
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
