@@ -498,3 +498,31 @@ def test_progress_is_reported_up_to_the_whole_file(seeded, tmp_path, monkeypatch
     done = [d for _, d, _ in seen]
     assert done == sorted(done) and len(done) > 1
     assert seen[-1] == ("t.csv", path.stat().st_size, path.stat().st_size)
+
+
+def test_cells_with_line_breaks_and_bare_carriage_returns_load_intact(store, tmp_path):
+    content = (
+        "influencer_id,name,category,gender,follower_count,platform\n"
+        'A,"Asha\rRao",Fitness,F,10,IG\n'
+        'B,"Ravi\nKumar",Health,M,20,IG\n'
+        'C,"Meera\r\nIyer",Kids,F,30,IG\n'
+    )
+    file = load(store, write(tmp_path, "i.csv", content)).files[0]
+    assert file.status == "loaded", file.message
+    names = dict(rows(store, models.influencers, "influencer_id", "name"))
+    assert names["A"] == "Asha\rRao" and names["B"] == "Ravi\nKumar"
+    assert names["C"] in ("Meera\r\nIyer", "Meera\nIyer")
+
+
+def test_a_driver_error_while_staging_is_a_failed_result_not_an_exception(
+    seeded, tmp_path, monkeypatch
+):
+    before = snapshot(seeded)
+
+    def broken(self, work, sql):
+        raise load_module.DBAPIError.instance(sql, None, ValueError("boom"), ValueError)
+
+    monkeypatch.setattr(load_module.Stager, "_raw", broken)
+    file = load(seeded, write(tmp_path, "t.csv", TRACKING_CSV)).files[0]
+    assert file.status == "failed"
+    assert snapshot(seeded) == before

@@ -8,12 +8,14 @@ come out exact, and a re-upload of the same rows writes nothing.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy import Connection, Table, text
+from sqlalchemy.exc import DBAPIError
 
 from storage.ingest.readers import LINE
 
@@ -75,24 +77,37 @@ class Stager:
         frame = rows[[*self.columns, LINE]]
         cols = ", ".join(self.q(c) for c in [*self.columns, LINE])
         if self.postgres:
+            # The csv module writes what DataFrame.to_csv would (None -> empty -> NULL) in about
+            # two thirds of the time. CRLF line ends make it quote any cell holding a bare CR,
+            # which COPY would otherwise take for the end of a row.
             buffer = io.StringIO()
-            frame.to_csv(buffer, header=False, index=False)
+            columns = [frame[c].to_numpy(dtype=object) for c in frame.columns]
+            csv.writer(buffer, lineterminator="\r\n").writerows(zip(*columns, strict=True))
             buffer.seek(0)
-            cursor = self.conn.connection.driver_connection.cursor()
-            cursor.copy_expert(f"COPY {self.staging} ({cols}) FROM STDIN WITH (FORMAT csv)", buffer)
-            cursor.close()
+            sql = f"COPY {self.staging} ({cols}) FROM STDIN WITH (FORMAT csv)"
+            self._raw(lambda cursor: cursor.copy_expert(sql, buffer), sql)
         else:
             frame = frame.copy()
             for name in self.date_columns:
                 frame[name] = frame[name].map(lambda d: d.isoformat() if d is not None else None)
             params = ", ".join("?" for _ in frame.columns)
-            cursor = self.conn.connection.driver_connection.cursor()
-            cursor.executemany(
-                f"INSERT INTO {self.staging} ({cols}) VALUES ({params})",
-                frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None),
+            sql = f"INSERT INTO {self.staging} ({cols}) VALUES ({params})"
+            rows = (
+                frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
             )
-            cursor.close()
+            self._raw(lambda cursor: cursor.executemany(sql, rows), sql)
         self.staged += len(frame)
+
+    def _raw(self, work, sql: str) -> None:
+        """Run `work` on the driver's cursor (COPY and executemany are not SQLAlchemy calls),
+        reporting driver errors as SQLAlchemy's, like every other statement of the load."""
+        cursor = self.conn.connection.driver_connection.cursor()
+        try:
+            work(cursor)
+        except self.conn.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, None, exc, self.conn.dialect.loaded_dbapi.Error) from exc
+        finally:
+            cursor.close()
 
     def finish(self) -> LoadCounts:
         """Upsert the staged rows into the table and say exactly what that changed."""
@@ -103,13 +118,28 @@ class Stager:
             counts.duplicates = self.staged - distinct
             if counts.duplicates:
                 counts.duplicate_lines = self._duplicate_lines()
-            existing = self._scalar(
-                f"SELECT count(*) FROM {target} t WHERE t.{key} IN (SELECT {key} FROM {stg})"
-            )
-            changed = self.conn.execute(text(self._upsert_sql(counts.duplicates > 0))).rowcount
-            counts.inserted = distinct - existing
-            counts.updated = changed - counts.inserted
-            counts.unchanged = existing - counts.updated
+            upsert = self._upsert_sql(counts.duplicates > 0)
+            if self.postgres:
+                # The upsert says itself which rows it inserted (xmax = 0) and which it updated,
+                # sparing a join of the staged keys with the table (7 s for 1 M rows, and a plan
+                # that turns quadratic when the table's statistics are stale).
+                inserted, updated = self.conn.execute(
+                    text(
+                        f"WITH done AS ({upsert} RETURNING (xmax = 0) AS new) "
+                        "SELECT count(*) FILTER (WHERE new), count(*) FILTER (WHERE NOT new) "
+                        "FROM done"
+                    )
+                ).one()
+                counts.inserted, counts.updated = int(inserted), int(updated)
+                counts.unchanged = distinct - counts.inserted - counts.updated
+            else:
+                existing = self._scalar(
+                    f"SELECT count(*) FROM {target} t WHERE t.{key} IN (SELECT {key} FROM {stg})"
+                )
+                changed = self.conn.execute(text(upsert)).rowcount
+                counts.inserted = distinct - existing
+                counts.updated = changed - counts.inserted
+                counts.unchanged = existing - counts.updated
         self.conn.execute(text(f"DROP TABLE IF EXISTS {self.staging}"))
         return counts
 

@@ -82,15 +82,14 @@ def parse_chunk(chunk: pd.DataFrame, kind: Kind, ctx: ParseContext) -> ParsedChu
 
     A rejected row gets the first problem found, in column order: one clear thing to fix.
     """
-    present = [c for c in chunk.columns if c != LINE]
-    blank = (chunk[present].apply(lambda s: s.str.strip()) == "").all(axis=1)
+    blank = _blank_rows(chunk)
     chunk = chunk.loc[~blank]
     reasons = pd.Series(None, index=chunk.index, dtype=object)
     culprit = pd.Series(None, index=chunk.index, dtype=object)
     out = pd.DataFrame(index=chunk.index)
     for f in kind.fields:
         raw = chunk[f.name] if f.name in chunk.columns else pd.Series("", index=chunk.index)
-        values, errors = _parse_field(raw.astype(str), f, ctx)
+        values, errors = _parse_distinct(raw.astype(str), f, ctx)
         out[f.name] = values
         first = reasons.isna() & errors.notna()
         reasons[first] = errors[first]
@@ -111,6 +110,39 @@ def parse_chunk(chunk: pd.DataFrame, kind: Kind, ctx: ParseContext) -> ParsedChu
         for i, c in culprit[bad].items()
     ]
     return ParsedChunk(rows, rejected, int(blank.sum()))
+
+
+def _blank_rows(chunk: pd.DataFrame) -> pd.Series:
+    """Rows whose every cell is empty or spaces.
+
+    Only rows still blank so far are looked at in the next column, so a file with no blank line
+    costs one column's strip, not one per column.
+    """
+    blank = pd.Series(True, index=chunk.index)
+    for name in (c for c in chunk.columns if c != LINE):
+        candidates = blank[blank].index
+        if candidates.empty:
+            break
+        blank[candidates] = chunk.loc[candidates, name].str.strip() == ""
+    return blank
+
+
+def _parse_distinct(raw: pd.Series, f: Field, ctx: ParseContext) -> tuple[pd.Series, pd.Series]:
+    """`_parse_field` on each distinct cell once, the results spread back over the rows.
+
+    Exports repeat a few values endlessly (sources, brands, products, dates, small counts), and
+    the string methods run a Python call per cell: parsing the few hundred distinct cells of a
+    chunk instead of its 50,000 is most of the parse time saved. Mostly-distinct columns (ids,
+    amounts) are parsed directly, as factorising them gains nothing.
+    """
+    codes, uniques = pd.factorize(raw.to_numpy(dtype=object))
+    if len(uniques) * 4 > len(raw):
+        return _parse_field(raw, f, ctx)
+    values, errors = _parse_field(pd.Series(uniques, dtype=str), f, ctx)
+    return (
+        pd.Series(values.to_numpy(dtype=object)[codes], index=raw.index, dtype=object),
+        pd.Series(errors.to_numpy(dtype=object)[codes], index=raw.index, dtype=object),
+    )
 
 
 def _shown_value(value: str, kind: Kind, column: str) -> str:
