@@ -5,7 +5,7 @@ global list of open figures and a current figure, which threads answering severa
 once would share, and it may pick an interactive backend on a desktop. A `Figure` here is local
 to one call and freed with it, so there is nothing to close.
 
-Every number on a chart comes from `bot.formatting`, so "₹12.3L" and "3.82x" read the same in
+Every number on a chart comes from `insights.formatting`, so "₹12.3L" and "3.82x" read the same in
 the picture as in the text beside it.
 
 Speed (the budget is 150 ms a chart; see benchmarks/charts.py): margins are fixed in pixels
@@ -40,7 +40,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
-from bot.formatting import money, ratio
+from insights.formatting import money, ratio
 from insights.query import FILTER_KEYS
 from insights.results import Answer, Row
 

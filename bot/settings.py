@@ -71,6 +71,32 @@ class Settings(BaseSettings):
         default=frozenset(), description="Channels where uploads are loaded (empty: any)."
     )
 
+    # Scheduled insights.
+    alert_check_cron: str = Field(
+        default="0 * * * *", description="When alert rules are evaluated (crontab, TIMEZONE)."
+    )
+    alert_repeat_hours: float = Field(
+        default=24, gt=0, description="Hours before a still-firing alert is posted again."
+    )
+    roas_alert_threshold: float | None = Field(
+        default=None, description="With ALERT_CHANNEL_ID: a default rule roas < this, 7 days."
+    )
+    alert_channel_id: str | None = Field(default=None, description="Channel of the default rule.")
+    misfire_grace_hours: float = Field(
+        default=6, gt=0, description="How late a missed digest may still be posted."
+    )
+
+    @field_validator("alert_check_cron")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"'{value}' is not a crontab expression: {exc}") from exc
+        return value
+
     @field_validator("admin_user_ids", "upload_channel_ids", mode="before")
     @classmethod
     def _id_list(cls, value: object) -> object:

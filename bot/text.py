@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.formatting import count, money, percent, ratio
+from insights.formatting import count, money, percent, ratio
 from insights.results import Answer, Row
 from storage.ingest import FileResult
 from storage.summary import StoreSummary

@@ -8,8 +8,10 @@ the file; everyone else sees the conflict and drops the event.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage import models
@@ -50,3 +52,87 @@ def finish_slack_file(
             .where(table.c.file_id == file_id)
             .values(status=status, upload_id=upload_id, finished_at=dt.datetime.now(dt.UTC))
         )
+
+
+def owner_id() -> str:
+    """Who holds a claim: enough to find the process in logs."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}"
+
+
+def claim_run(
+    engine: Engine,
+    job: str,
+    period: str,
+    now: dt.datetime,
+    stale_after: dt.timedelta = dt.timedelta(minutes=30),
+    channel: str | None = None,
+) -> bool:
+    """Claim (job, period) for this process. True for exactly one claimant.
+
+    The unique (job, period) key settles races between schedulers. A claim left `running` by a
+    process that died is taken over once it is older than `stale_after`; a finished run is never
+    repeated.
+    """
+    table = models.job_runs
+    values = {
+        "job": job,
+        "period": period,
+        "status": "running",
+        "owner": owner_id(),
+        "claimed_at": now,
+        "channel": channel,
+    }
+    insert = (
+        _insert(engine.dialect.name)(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["job", "period"])
+    )
+    with engine.begin() as conn:
+        if conn.execute(insert).rowcount == 1:
+            return True
+        takeover = (
+            update(table)
+            .where(
+                table.c.job == job,
+                table.c.period == period,
+                table.c.status == "running",
+                table.c.claimed_at < now - stale_after,
+            )
+            .values(owner=owner_id(), claimed_at=now)
+        )
+        return conn.execute(takeover).rowcount == 1
+
+
+def finish_run(
+    engine: Engine,
+    job: str,
+    period: str,
+    status: str,
+    now: dt.datetime,
+    *,
+    message_ts: str | None = None,
+    value: float | None = None,
+    error: str | None = None,
+) -> None:
+    table = models.job_runs
+    with engine.begin() as conn:
+        conn.execute(
+            update(table)
+            .where(table.c.job == job, table.c.period == period)
+            .values(
+                status=status,
+                finished_at=now,
+                message_ts=message_ts,
+                value=value,
+                error=(error or None) and error[:2000],
+            )
+        )
+
+
+def has_run(engine: Engine, job: str, period: str) -> bool:
+    table = models.job_runs
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(table.c.id).where(table.c.job == job, table.c.period == period)
+        ).first()
+    return found is not None

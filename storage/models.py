@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -136,4 +138,84 @@ slack_files = Table(
     Column("upload_id", Integer, ForeignKey("uploads.id")),
     Column("claimed_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
+)
+
+# Scheduled work claims its period here first: the unique (job, period) makes a digest or an
+# alert notification happen once however many schedulers run, restart or catch up.
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job", String(100), nullable=False),  # "digest:C123", "alert:17"
+    Column("period", String(40), nullable=False),  # "2025-W23", "2025-06-02T10"
+    Column("status", String(20), nullable=False),  # running, done, failed, skipped
+    Column("owner", String(100), nullable=False),  # host:pid of the claimant
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("channel", String(64)),
+    Column("message_ts", String(32)),
+    Column("value", Float),
+    Column("error", Text),
+    UniqueConstraint("job", "period"),
+)
+
+digest_subscriptions = Table(
+    "digest_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(64), nullable=False, unique=True),
+    Column("day", String(3), nullable=False),  # mon..sun
+    Column("time", String(5), nullable=False),  # HH:MM
+    Column("timezone", String(64), nullable=False),
+    Column("filters", String(500), nullable=False),  # query-language filters, e.g. brand=X
+    Column("created_by", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("disabled_reason", Text),
+)
+
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(64), nullable=False),
+    Column("created_by", String(64)),
+    Column("metric", String(40), nullable=False),
+    Column("op", String(8), nullable=False),  # < <= > >= drop rise
+    Column("threshold", Float, nullable=False),  # a value, or a percentage for drop/rise
+    Column("window_days", Integer, nullable=False),
+    Column("each", String(20)),  # influencer, brand, platform, persona, or NULL for the scope
+    Column("filters", String(500), nullable=False),
+    Column("min_spend", Float, nullable=False),
+    Column("pending", Integer, nullable=False),  # evaluations in a row before firing
+    Column("muted_until", DateTime(timezone=True)),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+alert_states = Table(
+    "alert_states",
+    metadata,
+    Column("rule_id", Integer, ForeignKey("alert_rules.id"), primary_key=True),
+    Column("entity", String(200), primary_key=True),  # "" for the rule's whole scope
+    Column("state", String(10), nullable=False),  # OK, FIRING
+    Column("streak", Integer, nullable=False),  # evaluations in a row with the condition true
+    Column("since", DateTime(timezone=True)),
+    Column("value", Float),
+    Column("message_ts", String(32)),
+    Column("notified_at", DateTime(timezone=True)),
+)
+
+alert_evaluations = Table(
+    "alert_evaluations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule_id", Integer, ForeignKey("alert_rules.id"), nullable=False),
+    Column("entity", String(200), nullable=False),
+    Column("evaluated_at", DateTime(timezone=True), nullable=False),
+    Column("value", Float),
+    Column("state", String(10), nullable=False),
+    Column("posted", Boolean, nullable=False),
+    Column("error", Text),
+    Index(None, "rule_id", "evaluated_at"),
 )

@@ -1,4 +1,4 @@
-from bot.formatting import indian_grouping, money, percent, ratio
+from insights.formatting import indian_grouping, money, percent, ratio
 
 
 def test_indian_grouping():

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 
-from bot.formatting import count, money, percent, ratio
 from bot.text import answer_table, line_ranges
+from insights.digest import Digest
+from insights.formatting import count, money, percent, ratio
 from insights.results import Answer, Metrics
 from storage.ingest import FileResult
 
@@ -184,3 +185,103 @@ def upload_message(result: FileResult, changed: str | None = None) -> tuple[str,
         lines.append(f":chart_with_upwards_trend: {changed}")
     text = _clip("\n".join(lines), MAX_SECTION)
     return text, [_section(text)]
+
+
+# --- scheduled messages -------------------------------------------------------------------------
+
+
+def _arrow(now: float | None, before: float | None) -> str:
+    change = delta(now, before)
+    return f" ({change})" if change else ""
+
+
+def digest_message(digest: Digest, currency: str = "INR") -> tuple[str, list[dict]]:
+    """The Monday message: the week against the week before, who led, who lagged, what to do."""
+    scope = "; ".join(f"{k}: {', '.join(v)}" for k, v in digest.filters.items()) or "all brands"
+    header = _clip(
+        f"Weekly digest {digest.week} · {digest.start:%d %b} – {digest.end:%d %b %Y}", MAX_HEADER
+    )
+    if not digest.has_data:
+        text = f"No data for {digest.week} ({scope}): nothing was tracked or paid that week."
+        return text, [{"type": "header", "text": _text("plain_text", header)}, _section(text)]
+    t, p = digest.totals, digest.previous
+    lines = []
+    if digest.top:
+        lines.append(
+            "*Top influencers:* "
+            + ", ".join(
+                f"{r.label} {ratio(r.roas)} ({money(r.cost, currency, compact=True)} spend)"
+                for r in digest.top
+            )
+        )
+    if digest.bottom:
+        lines.append(
+            "*Bottom influencers:* "
+            + ", ".join(
+                f"{r.label} {ratio(r.roas)} ({money(r.cost, currency, compact=True)} spend)"
+                for r in digest.bottom
+            )
+        )
+    if digest.top_persona:
+        r = digest.top_persona
+        lines.append(f"*Top persona:* {r.label} {ratio(r.roas)} ({r.influencers} influencers)")
+    if digest.new_underperformers:
+        lines.append(
+            "*New underperformers:* "
+            + ", ".join(f"{r.label} {ratio(r.roas)}" for r in digest.new_underperformers)
+        )
+    message = [
+        {"type": "header", "text": _text("plain_text", header)},
+        {"type": "section", "fields": figure_fields(t, p, currency)[:5]},
+    ]
+    if lines:
+        message.append(_section("\n".join(lines)))
+    if digest.recommendations:
+        message.append(
+            _section("*Recommendations*\n" + "\n".join(f"• {r}" for r in digest.recommendations))
+        )
+    message.append(
+        {
+            "type": "context",
+            "elements": [
+                _text(
+                    "mrkdwn",
+                    _clip(
+                        f"{scope} · changes are against the week before",
+                        MAX_SECTION,
+                    ),
+                )
+            ],
+        }
+    )
+    text = (
+        f"Weekly digest {digest.week}: revenue {money(t.revenue, currency)}"
+        f"{_arrow(t.revenue, p.revenue)}, cost {money(t.cost, currency)}, "
+        f"ROAS {ratio(t.roas)}{_arrow(t.roas, p.roas)} ({scope})"
+    )
+    return text, message[:MAX_BLOCKS]
+
+
+def alert_message(
+    title: str, detail: str, context: str, rule_id: int, query_text: str
+) -> tuple[str, list[dict]]:
+    """A firing alert: what crossed which line, with Mute and Show underperformers buttons."""
+    buttons = [
+        {
+            "type": "button",
+            "action_id": "alert_mute",
+            "text": _text("plain_text", "Mute 1 day"),
+            "value": json.dumps({"rule": rule_id, "days": 1}),
+        },
+        {
+            "type": "button",
+            "action_id": "underperformers",
+            "text": _text("plain_text", "Show underperformers"),
+            "value": json.dumps({"q": query_text, "command": "underperformers"})[:MAX_BUTTON_VALUE],
+        },
+    ]
+    return f"{title} — {detail}", [
+        _section(f":rotating_light: *{title}*\n{detail}"),
+        {"type": "context", "elements": [_text("mrkdwn", _clip(context, MAX_SECTION))]},
+        {"type": "actions", "block_id": "alert_actions", "elements": buttons},
+    ]

@@ -23,11 +23,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import queries
 from bot.charts import render_chart
 from bot.export import answer_csv
-from bot.formatting import ratio
 from bot.settings import Settings
 from bot.slack import blocks
 from bot.slack.download import DownloadError, fetch
 from insights.engine import answer, previous_totals, totals
+from insights.formatting import ratio
 from insights.query import HELP, Query, QueryError, parse, to_text
 from storage.claims import claim_slack_file, finish_slack_file
 from storage.ingest import Options, Origin, Upload, ingest_files

@@ -1,7 +1,7 @@
 """Numbers as marketers read them: ₹ in lakh and crore, ROAS as 3.8x, n/a for undefined.
 
-Shared by the text answers, the charts and (later) Slack blocks, so a figure reads the same
-everywhere.
+Shared by the text answers, the charts, Slack's blocks and the digest's recommendations, so a
+figure reads the same everywhere. Pure functions, so `insights` can use them too.
 """
 
 from __future__ import annotations

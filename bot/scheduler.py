@@ -1,0 +1,128 @@
+"""APScheduler wiring: jobs defined from what the store holds (subscriptions, alert rules).
+
+Every job has an explicit id, a time-zone-aware CronTrigger, `coalesce=True` (a backlog of missed
+runs is one run) and a misfire grace of hours, not APScheduler's one second. The memory job store
+forgets runs missed while no process was up, so `start()` first does a catch-up pass; `job_runs`
+claims keep all of it exactly once across processes (see bot/slack/scheduled.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine, insert, select
+
+from bot.settings import Settings
+from bot.slack.scheduled import ScheduledWork, Subscription, subscriptions
+from storage import models
+
+log = logging.getLogger(__name__)
+RESYNC_SECONDS = 60
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def digest_trigger(sub: Subscription) -> CronTrigger:
+    hour, minute = (int(x) for x in sub.time.split(":"))
+    return CronTrigger(
+        day_of_week=sub.day, hour=hour, minute=minute, timezone=ZoneInfo(sub.timezone)
+    )
+
+
+def ensure_default_rule(settings: Settings, db: Engine) -> None:
+    """A fresh install alerts without typing: ROAS_ALERT_THRESHOLD + ALERT_CHANNEL_ID."""
+    if settings.roas_alert_threshold is None or not settings.alert_channel_id:
+        return
+    table = models.alert_rules
+    with db.begin() as conn:
+        exists = conn.execute(
+            select(table.c.id).where(
+                table.c.created_by == "settings",
+                table.c.channel == settings.alert_channel_id,
+                table.c.metric == "roas",
+                table.c.threshold == settings.roas_alert_threshold,
+            )
+        ).first()
+        if exists is None:
+            conn.execute(
+                insert(table).values(
+                    channel=settings.alert_channel_id,
+                    created_by="settings",
+                    metric="roas",
+                    op="<",
+                    threshold=settings.roas_alert_threshold,
+                    window_days=7,
+                    each=None,
+                    filters="",
+                    min_spend=0,
+                    pending=1,
+                    active=True,
+                    created_at=now_utc(),
+                )
+            )
+
+
+class Scheduler:
+    """The BackgroundScheduler next to the Slack app (or alone: `roasbot scheduler`)."""
+
+    def __init__(self, settings: Settings, db: Engine, work: ScheduledWork) -> None:
+        self.settings, self.db, self.work = settings, db, work
+        self.grace = dt.timedelta(hours=settings.misfire_grace_hours)
+        self.scheduler = BackgroundScheduler(
+            timezone=ZoneInfo(settings.timezone),
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": int(self.grace.total_seconds()),
+            },
+        )
+
+    def start(self) -> None:
+        ensure_default_rule(self.settings, self.db)
+        for line in self.work.catch_up(now_utc(), self.grace):
+            log.warning("catch-up digest %s", line)
+        self.sync()
+        self.scheduler.add_job(
+            self._evaluate,
+            CronTrigger.from_crontab(
+                self.settings.alert_check_cron, timezone=ZoneInfo(self.settings.timezone)
+            ),
+            id="alerts",
+            replace_existing=True,
+        )
+        self.scheduler.add_job(
+            self.sync, IntervalTrigger(seconds=RESYNC_SECONDS), id="resync", replace_existing=True
+        )
+        self.scheduler.start()
+
+    def sync(self) -> None:
+        """Make the digest jobs match the stored subscriptions (another process may edit them)."""
+        wanted = {f"digest:{s.channel}": s for s in subscriptions(self.db)}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("digest:") and job.id not in wanted:
+                job.remove()
+        for job_id, sub in wanted.items():
+            existing = self.scheduler.get_job(job_id)
+            trigger = digest_trigger(sub)
+            if existing is None or str(existing.trigger) != str(trigger):
+                self.scheduler.add_job(
+                    self._digest, trigger, id=job_id, args=[sub.channel], replace_existing=True
+                )
+
+    def _digest(self, channel: str) -> None:
+        for sub in subscriptions(self.db, channel):
+            log.warning("digest %s: %s", channel, self.work.run_digest(sub, now_utc()))
+
+    def _evaluate(self) -> None:
+        for line in self.work.evaluate_alerts(now_utc()):
+            log.info("alert %s", line)
+
+    def shutdown(self) -> None:
+        self.scheduler.shutdown(wait=False)
