@@ -246,16 +246,100 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app = build_app(settings, engine)
     except BoltError as exc:
         raise CliError(f"Slack refused the bot token: {_one_line(exc)}") from exc
-    if settings.slack_app_token is not None:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+    scheduler = _scheduler(settings, engine, app.client)
+    scheduler.start()
+    try:
+        if settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        print("roasbot connected to Slack in Socket Mode", file=sys.stderr)
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+            print("roasbot connected to Slack in Socket Mode", file=sys.stderr)
+            SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+            return 0
+        from bot.slack.http import serve
+
+        serve(app, engine, args.host, args.port)
         return 0
-    from bot.slack.http import serve
+    finally:
+        scheduler.shutdown()
 
-    serve(app, engine, args.host, args.port)
+
+def _scheduler(settings: Settings, engine: Engine, client):
+    from bot.scheduler import Scheduler
+    from bot.slack.scheduled import ScheduledWork
+
+    return Scheduler(settings, engine, ScheduledWork(settings, engine, client))
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    """The scheduler alone, for deployments that run it apart from the Slack app."""
+    import signal
+    import threading
+
+    settings = _settings(args)
+    if not settings.slack_bot_token:
+        raise CliError("roasbot scheduler needs SLACK_BOT_TOKEN to post digests and alerts")
+    engine = _store(settings)
+    from bot.slack.app import build_client
+
+    scheduler = _scheduler(settings, engine, build_client(settings))
+    scheduler.start()
+    print("roasbot scheduler running (Ctrl-C to stop)", file=sys.stderr)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    scheduler.shutdown()
     return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    """Build a weekly digest from the command line; post it with --channel, or --dry-run."""
+    from insights.digest import build_digest, last_full_week, week_of
+
+    settings = _settings(args)
+    engine = _store(settings)
+    try:
+        start = week_of(args.week)[0] if args.week else last_full_week(queries.today(settings))[0]
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        digest = build_digest(
+            engine,
+            start,
+            filters=args.filters or "",
+            thresholds=queries.thresholds(settings),
+            currency=settings.currency,
+        )
+    except QueryError as exc:
+        raise CliError(str(exc)) from exc
+    if args.dry_run or not args.channel:
+        print(text.digest_text(digest, settings.currency))
+        if digest.has_data:
+            folder = Path(args.charts or settings.charts_dir)
+            from insights.results import Answer
+
+            trend = Answer(
+                "trend",
+                digest.filters,
+                digest.trend[0].key and digest.start,
+                digest.end,
+                digest.totals,
+                rows=digest.trend,
+                by="week",
+                title="Weekly trend",
+            )
+            _write_chart(trend, folder, settings)
+            print(f"Chart: {trend.charts[0]}" if trend.charts else "")
+        return 0
+    from bot.slack.app import build_client
+    from bot.slack.scheduled import ScheduledWork, Subscription
+
+    sub = Subscription(0, args.channel, "mon", "09:00", settings.timezone, args.filters or "")
+    work = ScheduledWork(settings, engine, build_client(settings))
+    now = dt.datetime.combine(start + dt.timedelta(days=7), dt.time(9), dt.UTC)
+    outcome = work.run_digest(sub, now, claim=False)
+    print(f"digest {digest.week} to {args.channel}: {outcome}")
+    return 0 if outcome == "posted" else 1
 
 
 def cmd_shell(args: argparse.Namespace) -> int:
@@ -424,6 +508,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="HTTP mode address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=3000, help="HTTP mode port (default 3000)")
     serve.set_defaults(func=cmd_serve)
+
+    sched = commands.add_parser(
+        "scheduler", help="run the digest and alert scheduler alone (no Slack listener)"
+    )
+    sched.set_defaults(func=cmd_scheduler)
+
+    digest = commands.add_parser(
+        "digest",
+        help="build the weekly digest: print it (--dry-run) or post it to --channel",
+        description="Build the digest of the last full week (or --week 2025-W23).",
+    )
+    digest.add_argument("--channel", metavar="C", help="post to this Slack channel id")
+    digest.add_argument("--week", metavar="YYYY-Www", help="which week (default: last full one)")
+    digest.add_argument("--filters", metavar="TEXT", help="e.g. brand=MuscleBlaze")
+    digest.add_argument("--dry-run", action="store_true", help="print the text, write the chart")
+    digest.add_argument("--charts", metavar="DIR", help="where --dry-run writes the chart")
+    digest.set_defaults(func=cmd_digest)
 
     shell = commands.add_parser(
         "shell",

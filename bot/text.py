@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from insights.digest import Digest
 from insights.formatting import count, money, percent, ratio
 from insights.results import Answer, Row
 from storage.ingest import FileResult
@@ -170,3 +171,19 @@ def answer_text(answer: Answer, currency: str = "INR") -> str:
     out += [f"Note: {n}" for n in answer.notes]
     out += [f"Chart: {c}" for c in answer.charts]
     return "\n".join(out)
+
+
+def digest_text(digest: Digest, currency: str = "INR") -> str:
+    """The weekly digest for a terminal (`roasbot digest --dry-run`)."""
+    from bot.slack.blocks import digest_message
+
+    text, message = digest_message(digest, currency)
+    lines = [text]
+    for block in message[1:]:
+        if block["type"] == "section" and "fields" in block:
+            lines.append(
+                "  ".join(f["text"].replace("*", "").replace("\n", " ") for f in block["fields"])
+            )
+        elif block["type"] == "section":
+            lines.append(block["text"]["text"].replace("*", ""))
+    return "\n".join(lines)

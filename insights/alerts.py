@@ -90,7 +90,7 @@ def parse_rule(text: str, today: dt.date) -> Rule:
                 f"min_spend=, pending= or filters like brand="
             )
     window = re.fullmatch(r"(\d+)d", options["window"] or "")
-    if not window or not 1 <= int(window[1]) <= 366:
+    if not window or not 1 <= int(window[1]) <= 3660:
         raise QueryError("window= takes days, e.g. window=7d")
     each = options["each"]
     if each is not None and each not in EACH:

@@ -43,6 +43,19 @@ class Digest:
     recommendations: list[str]
     trend: list[Row]  # TREND_WEEKS weekly rows, oldest first, ending with this week
 
+    def trend_answer(self) -> Answer:
+        """The 8-week trend as an answer, so its chart renders like any `/roas trend`."""
+        return Answer(
+            command="trend",
+            filters=self.filters,
+            window_from=self.start - dt.timedelta(weeks=max(len(self.trend) - 1, 0)),
+            window_to=self.end,
+            totals=self.totals,
+            rows=self.trend,
+            by="week",
+            title=f"Weekly trend to {self.week}",
+        )
+
 
 def last_full_week(today: dt.date) -> tuple[dt.date, dt.date]:
     """Monday..Sunday of the last week that is over on `today` (a date in the team's zone).

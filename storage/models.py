@@ -8,6 +8,8 @@ there is one, otherwise a hash of the row's normalised values (see `storage.inge
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 
@@ -36,6 +39,30 @@ metadata = MetaData(
 )
 
 Money = Numeric(14, 2, asdecimal=False)
+
+
+class UTCDateTime(TypeDecorator):
+    """Instants stored in UTC and read back as aware UTC datetimes, on both stores.
+
+    SQLite has no time zones: an aware 09:00 IST would be stored as "09:00" and read back naive,
+    5.5 hours off once taken for UTC. Converting on the way in and out keeps comparisons such as
+    "notified more than 24 hours ago" right everywhere.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
 
 influencers = Table(
     "influencers",
@@ -121,7 +148,7 @@ uploads = Table(
     Column("rows_unchanged", Integer, nullable=False),
     Column("rows_rejected", Integer, nullable=False),
     Column("message", Text),
-    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
     Column("duration_ms", Integer, nullable=False),
     Index(None, "sha256"),
 )
@@ -136,8 +163,8 @@ slack_files = Table(
     Column("filename", String(500)),
     Column("status", String(20), nullable=False),  # claimed, loaded, refused, failed
     Column("upload_id", Integer, ForeignKey("uploads.id")),
-    Column("claimed_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
+    Column("claimed_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
 )
 
 # Scheduled work claims its period here first: the unique (job, period) makes a digest or an
@@ -150,8 +177,8 @@ job_runs = Table(
     Column("period", String(40), nullable=False),  # "2025-W23", "2025-06-02T10"
     Column("status", String(20), nullable=False),  # running, done, failed, skipped
     Column("owner", String(100), nullable=False),  # host:pid of the claimant
-    Column("claimed_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
+    Column("claimed_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
     Column("channel", String(64)),
     Column("message_ts", String(32)),
     Column("value", Float),
@@ -169,7 +196,7 @@ digest_subscriptions = Table(
     Column("timezone", String(64), nullable=False),
     Column("filters", String(500), nullable=False),  # query-language filters, e.g. brand=X
     Column("created_by", String(64)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
     Column("active", Boolean, nullable=False),
     Column("disabled_reason", Text),
 )
@@ -188,9 +215,9 @@ alert_rules = Table(
     Column("filters", String(500), nullable=False),
     Column("min_spend", Float, nullable=False),
     Column("pending", Integer, nullable=False),  # evaluations in a row before firing
-    Column("muted_until", DateTime(timezone=True)),
+    Column("muted_until", UTCDateTime()),
     Column("active", Boolean, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 alert_states = Table(
@@ -200,10 +227,10 @@ alert_states = Table(
     Column("entity", String(200), primary_key=True),  # "" for the rule's whole scope
     Column("state", String(10), nullable=False),  # OK, FIRING
     Column("streak", Integer, nullable=False),  # evaluations in a row with the condition true
-    Column("since", DateTime(timezone=True)),
+    Column("since", UTCDateTime()),
     Column("value", Float),
     Column("message_ts", String(32)),
-    Column("notified_at", DateTime(timezone=True)),
+    Column("notified_at", UTCDateTime()),
 )
 
 alert_evaluations = Table(
@@ -212,7 +239,7 @@ alert_evaluations = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("rule_id", Integer, ForeignKey("alert_rules.id"), nullable=False),
     Column("entity", String(200), nullable=False),
-    Column("evaluated_at", DateTime(timezone=True), nullable=False),
+    Column("evaluated_at", UTCDateTime(), nullable=False),
     Column("value", Float),
     Column("state", String(10), nullable=False),
     Column("posted", Boolean, nullable=False),

@@ -133,3 +133,20 @@ def test_serve_without_tokens_says_what_is_missing(cli_env):
     out = roasbot("serve", env=cli_env)
     assert out.returncode == 2
     assert "SLACK_BOT_TOKEN" in out.stderr and "roasbot shell" in out.stderr
+
+
+def test_digest_dry_run_prints_the_week_and_writes_the_chart(cli_env, store, tmp_path):
+    from storage.ingest import Upload, ingest_files
+    from tests.conftest import FIXTURES
+
+    paths = sorted((FIXTURES / "digest").glob("*.csv"))
+    assert ingest_files(store, [Upload.from_path(p) for p in paths]).ok
+    out = roasbot(
+        "digest", "--week", "2025-W23", "--dry-run", "--charts", str(tmp_path / "c"), env=cli_env
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("Weekly digest 2025-W23")
+    assert "Recommendations" in out.stdout
+    assert list((tmp_path / "c").glob("*.png"))
+    bad = roasbot("digest", "--week", "2025-23", "--dry-run", env=cli_env)
+    assert bad.returncode == 1 and "YYYY-Www" in bad.stderr

@@ -37,8 +37,17 @@ def test_the_console_script_and_dependencies_are_declared():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["roasbot"] == "bot.cli:main"
     deps = " ".join(project["dependencies"])
-    for name in ("slack-bolt", "apscheduler>=3.11.2,<4", "pandas", "sqlalchemy", "psycopg2-binary",
-                 "matplotlib", "pydantic-settings", "alembic", "openpyxl"):  # fmt: skip
+    for name in (
+        "slack-bolt",
+        "apscheduler>=3.11.2,<4",
+        "pandas",
+        "sqlalchemy",
+        "psycopg2-binary",
+        "matplotlib",
+        "pydantic-settings",
+        "alembic",
+        "openpyxl",
+    ):
         assert name in deps
 
 
@@ -53,13 +62,26 @@ def test_env_example_documents_every_setting():
 def test_slack_manifest_declares_commands_scopes_events_and_socket_mode():
     manifest = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text())
     commands = {c["command"] for c in manifest["features"]["slash_commands"]}
-    assert commands == {"/roas", "/underperformers", "/personas", "/influencer"}
+    from bot.slack.app import SCHEDULE_COMMANDS
     from bot.slack.handlers import SLASH_PREFIX
 
-    assert commands == {f"/{name}" for name in SLASH_PREFIX}  # every registered command
+    registered = {f"/{name}" for name in SLASH_PREFIX} | set(SCHEDULE_COMMANDS)
+    assert (
+        commands
+        == registered
+        == {"/roas", "/underperformers", "/personas", "/influencer", "/digest", "/alert"}
+    )
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"commands", "chat:write", "files:read", "files:write", "channels:history",
-            "groups:history", "im:history", "reactions:write"} <= scopes  # fmt: skip
+    assert {
+        "commands",
+        "chat:write",
+        "files:read",
+        "files:write",
+        "channels:history",
+        "groups:history",
+        "im:history",
+        "reactions:write",
+    } <= scopes
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {"message.channels", "message.groups", "message.im"} <= events
     assert manifest["settings"]["socket_mode_enabled"] is True

@@ -398,3 +398,48 @@ def test_a_stopped_store_gets_a_clear_message_and_the_bot_recovers(slack, tmp_pa
             process.stop()
     finally:
         cluster.remove()
+
+
+# --- scheduled insights through the running bot ------------------------------------------------
+
+
+def test_digest_subscribe_and_now_post_the_digest(bot, slack):
+    status, _, body = bot.send(
+        slash_command_body("/digest", "subscribe day=mon time=09:00", "http://x", channel_id="CDIG")
+    )
+    assert status == 200 and "every Mon at 09:00 (Asia/Kolkata)" in body.decode()
+    status, _, body = bot.send(slash_command_body("/digest", "list", "http://x"))
+    assert "<#CDIG>: Mon 09:00 Asia/Kolkata" in body.decode()
+    bot.send(slash_command_body("/digest", "now", slack.response_url(), channel_id="CDIG"))
+    [digest] = slack.wait_for(
+        "chat.postMessage", timeout=60, where=lambda c: c.params.get("channel") == "CDIG"
+    )
+    # The fixture's data is from early 2025, long before the last full week: said in one line.
+    assert digest.params["text"].startswith("No data for ")
+
+
+def test_alert_add_and_check_post_the_firing_alert(bot, slack):
+    status, _, body = bot.send(
+        slash_command_body("/alert", "add roas < 100 window=3650d", "http://x", channel_id="CALRT")
+    )
+    assert status == 200 and "Alert #" in body.decode()
+    url = slack.response_url()
+    bot.send(slash_command_body("/alert", "check", url, channel_id="CALRT"))
+    [fire] = slack.wait_for(
+        "chat.postMessage", timeout=60, where=lambda c: c.params.get("channel") == "CALRT"
+    )
+    # The window is explicit, so the undated payout is out: 5,000 / 2,250.
+    assert "roas for all data is 2.22x" in fire.params["text"]
+    [report] = slack.wait_for_responses(url=url, timeout=30)
+    assert "scope fired" in report["text"]
+    status, _, body = bot.send(slash_command_body("/alert", "list", "http://x"))
+    assert "FIRING" in body.decode()
+
+
+def test_alert_rules_are_for_admins_only_when_admins_are_set(module_store, slack):
+    process = BotProcess(module_store, slack.api_url, ADMIN_USER_IDS="UADMIN1")
+    try:
+        status, _, body = process.send(slash_command_body("/alert", "add roas < 1", "http://x"))
+        assert status == 200 and "only admins can add alert rules" in body.decode()
+    finally:
+        process.stop()

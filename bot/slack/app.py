@@ -14,8 +14,10 @@ from sqlalchemy import Engine
 
 from bot.settings import Settings
 from bot.slack.handlers import SLASH_PREFIX, SlackBot
+from bot.slack.schedule_commands import ScheduleCommands
 
 BUTTON_IDS = re.compile(r"^(by_brand|by_platform|by_persona|underperformers|download_csv)$")
+SCHEDULE_COMMANDS = ("/digest", "/alert")
 
 
 def build_client(settings: Settings) -> WebClient:
@@ -45,6 +47,10 @@ def build_app(settings: Settings, db: Engine, client: WebClient | None = None) -
     for name in SLASH_PREFIX:
         app.command(f"/{name}")(bot.on_command)
     app.action(BUTTON_IDS)(bot.on_button)
+    schedule = ScheduleCommands(settings, db)
+    app.command("/digest")(schedule.on_digest)
+    app.command("/alert")(schedule.on_alert)
+    app.action("alert_mute")(schedule.on_mute_button)
     app.event({"type": "message", "subtype": "file_share"})(bot.on_file_share)
     app.event("message")(_ignore)  # other messages in channels the bot is in
     return app

@@ -31,7 +31,6 @@ from insights.digest import build_digest, iso_week, last_full_week
 from insights.engine import answer
 from insights.formatting import money, percent, ratio
 from insights.query import QueryError, to_text
-from insights.results import Answer
 from storage import models
 from storage.claims import claim_run, finish_run
 
@@ -122,16 +121,7 @@ class ScheduledWork:
         return "posted"
 
     def _trend_chart(self, digest, channel: str, ts: str) -> None:
-        trend = Answer(
-            "trend",
-            digest.filters,
-            digest.trend[0].key and digest.start,
-            digest.end,
-            digest.totals,
-            rows=digest.trend,
-            by="week",
-            title="Weekly trend",
-        )
+        trend = digest.trend_answer()
         png = render_chart(trend, currency=self.settings.currency, target=self.settings.roas_target)
         if png:
             call_with_retry(
@@ -213,7 +203,7 @@ class ScheduledWork:
         except (QueryError, SQLAlchemyError) as exc:
             self._record(row.id, "", now, None, "ERROR", False, str(exc)[:500])
             return f"failed: {exc}"
-        muted = row.muted_until is not None and _aware(row.muted_until) > now
+        muted = row.muted_until is not None and row.muted_until > now
         firing = self._states(row.id)
         changes = []
         for entity in sorted(set(values) | {e for e, s in firing.items() if s.state == "FIRING"}):
@@ -253,7 +243,7 @@ class ScheduledWork:
                     posted = True
         elif hit and not muted:
             repeat = dt.timedelta(hours=self.settings.alert_repeat_hours)
-            last = _aware(state.notified_at) if state.notified_at else None
+            last = state.notified_at
             if (
                 last is not None
                 and now - last >= repeat
@@ -428,8 +418,3 @@ def _shown(rule: Rule, value: float | None, currency: str) -> str:
     if rule.metric in ("revenue", "cost", "cpa"):
         return money(value, currency)
     return f"{value:,.0f}"
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite hands timestamps back naive; they were written in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
