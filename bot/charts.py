@@ -295,8 +295,10 @@ def _figure(
     note: str = "",
 ) -> tuple[Figure, Axes]:
     """A Slack-preview-sized figure with title, totals line and footnote; taller only when the
-    bars would otherwise be thinner than ROW_PX."""
-    height = max(HEIGHT_PX, margins["top"] + margins["bottom"] + ROW_PX * rows)
+    bars would otherwise be thinner than ROW_PX. Heights are whole quarter inches, exact in
+    binary, so matplotlib versions that truncate and those that round agree on the pixels."""
+    needed = margins["top"] + margins["bottom"] + ROW_PX * rows
+    height = max(HEIGHT_PX, math.ceil(needed / 25) * 25)
     figure = Figure(figsize=(WIDTH_PX / DPI, height / DPI), dpi=DPI, facecolor="white")
     FigureCanvasAgg(figure)
     figure.subplots_adjust(
