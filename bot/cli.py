@@ -447,6 +447,11 @@ def _positive(value: str) -> int:
     return number
 
 
+def _server_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP mode address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=3000, help="HTTP mode port (default 3000)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="roasbot",
@@ -494,8 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load sample data when the store is empty, print a summary, then run the "
         "Slack app when SLACK_* settings are present, or the console (roasbot shell) otherwise.",
     )
-    run.add_argument("--host", default="127.0.0.1", help="HTTP mode address (default 127.0.0.1)")
-    run.add_argument("--port", type=int, default=3000, help="HTTP mode port (default 3000)")
+    _server_arguments(run)
     run.add_argument("--charts", metavar="DIR", help="where the console writes charts")
     run.set_defaults(func=cmd_run)
 
@@ -505,8 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the Slack app. With SLACK_APP_TOKEN it connects in Socket Mode (no "
         "public URL needed); otherwise it serves POST /slack/events and GET /healthz.",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="HTTP mode address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=3000, help="HTTP mode port (default 3000)")
+    _server_arguments(serve)
     serve.set_defaults(func=cmd_serve)
 
     sched = commands.add_parser(
