@@ -51,10 +51,45 @@ def _eligible(pay, t) -> ColumnElement[bool]:
     )
 
 
-def payout_plan(scope: Scope):
+def _attributed(
+    scope: Scope,
+    name: str,
+    *,
+    key: str | None = None,
+    dialect: str = "",
+    in_window: bool = False,
+    filtered: bool = False,
+    cte: bool = False,
+):
+    """Attributed tracking summed per influencer, brand, product and campaign (and time bucket).
+
+    Payouts join this summary, not the tracking rows: a year holds about a million rows but a few
+    tens of thousands of such groups, and the allocation only needs their sums (a rule-1 share
+    of a group is the payout times the group's orders over the payout's orders).
+    """
+    t = _t
+    groups = [t.c.influencer_id, t.c.brand, t.c.product, t.c.campaign]
+    if key in ("week", "month"):
+        groups.append(_date_key(t.c.date, key, dialect).label("bucket"))
+    statement = select(
+        *groups,
+        func.sum(t.c.orders).label("orders"),
+        func.sum(t.c.revenue).label("revenue"),
+    ).where(t.c.influencer_id.is_not(None))
+    if scope.influencer_ids is not None:
+        statement = statement.where(t.c.influencer_id.in_(sorted(scope.influencer_ids)))
+    if in_window:
+        statement = statement.where(*_in_window(t.c.date, scope))
+    if filtered:
+        statement = statement.where(*_product_filters(t, scope))
+    statement = statement.group_by(*groups)
+    return statement.cte(name) if cte else statement.subquery(name)
+
+
+def payout_plan(scope: Scope, summary):
     """One row per payout in scope: its totals over what it can spread over, and its rule."""
     pay = _pay.alias("pay")
-    t = _t.alias("t_all")
+    t = summary
     spread = (
         select(
             pay.c.row_key,
@@ -107,10 +142,12 @@ def cost_by(scope: Scope, key: str | None, dialect: str) -> Select:
     key: influencer_id | brand | product | campaign | week | month. Rows have columns
     (key, cost); an unattributed share has key NULL when grouping by brand/product/campaign.
     """
-    plan = payout_plan(scope)
+    # One all-time summary serves the payouts' totals and rule 2's revenue split.
+    summary = _attributed(scope, "attributed_all", cte=True)
+    plan = payout_plan(scope, summary)
     parts = [
         _by_orders(plan, scope, key, dialect),
-        *_by_posts(plan, scope, key, dialect),
+        *_by_posts(plan, scope, key, dialect, summary),
         _unspread(plan, scope, key, dialect),
     ]
     shares = union_all(*parts).subquery("shares")
@@ -141,8 +178,11 @@ def _in_window(column, scope: Scope) -> list[ColumnElement[bool]]:
 
 def _product_filters(t, scope: Scope) -> list[ColumnElement[bool]]:
     conditions = []
-    for column, values in (("brand", scope.brands), ("product", scope.products),
-                           ("campaign", scope.campaigns)):  # fmt: skip
+    for column, values in (
+        ("brand", scope.brands),
+        ("product", scope.products),
+        ("campaign", scope.campaigns),
+    ):
         if values is not None:
             conditions.append(t.c[column].in_(sorted(values)))
     return conditions
@@ -158,22 +198,28 @@ def _key_or_null(key: str | None, columns: dict, date_column, dialect: str):
 
 
 def _by_orders(plan, scope: Scope, key: str | None, dialect: str) -> Select:
-    """Rule 1: a share per eligible attributed tracking row, weighted by its orders."""
-    t = _t.alias("t_r1")
+    """Rule 1: the payout shared over the eligible attributed rows in proportion to orders."""
+    t = _attributed(scope, "t_r1", key=key, dialect=dialect, in_window=True, filtered=True)
     share = plan.c.total * cast(t.c.orders, Float) / plan.c.orders_total
-    columns = {"influencer_id": plan.c.influencer_id, "brand": t.c.brand,
-               "product": t.c.product, "campaign": t.c.campaign}  # fmt: skip
+    columns = {
+        "influencer_id": plan.c.influencer_id,
+        "brand": t.c.brand,
+        "product": t.c.product,
+        "campaign": t.c.campaign,
+    }
+    if key in ("week", "month"):
+        key_col = t.c.bucket.label("key")
+    else:
+        key_col = _key_or_null(key, columns, None, dialect)
     return (
-        select(_key_or_null(key, columns, t.c.date, dialect), share.label("cost"))
+        select(key_col, share.label("cost"))
         .select_from(plan)
         .join(t, _eligible(plan, t))
-        .where(
-            plan.c.rule == RULE_ORDERS, *_in_window(t.c.date, scope), *_product_filters(t, scope)
-        )
+        .where(plan.c.rule == RULE_ORDERS)
     )
 
 
-def _by_posts(plan, scope: Scope, key: str | None, dialect: str) -> list[Select]:
+def _by_posts(plan, scope: Scope, key: str | None, dialect: str, summary) -> list[Select]:
     """Rule 2: an equal share per post, split by the influencer's attributed revenue.
 
     Dates come from posts and brand/product/campaign from revenue, independently, so the posts
@@ -192,7 +238,7 @@ def _by_posts(plan, scope: Scope, key: str | None, dialect: str) -> list[Select]
         .group_by(*(c for c in post_cols if c.name != "posts"))
         .subquery("r2_posts")
     )
-    t = _t.alias("t_r2")
+    t = summary
     group_col = t.c[key] if key in ("brand", "product", "campaign") else None
     rev_cols = [plan.c.row_key.label("payout"), func.sum(t.c.revenue).label("revenue")]
     if group_col is not None:
@@ -219,8 +265,11 @@ def _by_posts(plan, scope: Scope, key: str | None, dialect: str) -> list[Select]
         .join(revenue, revenue.c.payout == plan.c.row_key)
     )
     # No attributed revenue: the shares keep the payout's own brand/campaign, if it names them.
-    named = {"influencer_id": plan.c.influencer_id, "brand": plan.c.brand,
-             "campaign": plan.c.campaign}  # fmt: skip
+    named = {
+        "influencer_id": plan.c.influencer_id,
+        "brand": plan.c.brand,
+        "campaign": plan.c.campaign,
+    }
     unattributed = (
         select(_r2_key(key, named, posts), (per_post * posts.c.posts).label("cost"))
         .select_from(plan)
@@ -253,8 +302,11 @@ def _named_filters(plan, scope: Scope) -> list[ColumnElement[bool]]:
 
 def _unspread(plan, scope: Scope, key: str | None, dialect: str) -> Select:
     """Nothing to spread over: the whole payout on its payout_date (or undated)."""
-    columns = {"influencer_id": plan.c.influencer_id, "brand": plan.c.brand,
-               "campaign": plan.c.campaign}  # fmt: skip
+    columns = {
+        "influencer_id": plan.c.influencer_id,
+        "brand": plan.c.brand,
+        "campaign": plan.c.campaign,
+    }
     return (
         select(_key_or_null(key, columns, plan.c.payout_date, dialect), plan.c.total.label("cost"))
         .select_from(plan)
