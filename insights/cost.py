@@ -26,7 +26,6 @@ from sqlalchemy import (
     func,
     literal,
     null,
-    or_,
     select,
     union_all,
 )
@@ -42,62 +41,76 @@ RULE_ORDERS, RULE_POSTS, RULE_UNSPREAD = 1, 2, 0
 _t, _p, _pay = models.tracking, models.posts, models.payouts
 
 
-def _eligible(pay, t) -> ColumnElement[bool]:
-    """The attributed tracking rows a payout may be spread over (rule 3's brand/campaign)."""
-    return and_(
-        t.c.influencer_id == pay.c.influencer_id,
-        or_(pay.c.brand.is_(None), func.lower(t.c.brand) == func.lower(pay.c.brand)),
-        or_(pay.c.campaign.is_(None), func.lower(t.c.campaign) == func.lower(pay.c.campaign)),
+def _sales(scope: Scope, key: str | None, dialect: str):
+    """Attributed tracking folded to one row per (influencer, brand, campaign[, product|bucket]).
+
+    Matching a payout to "its" rows (`_eligible`) is a join on influencer_id plus a
+    case-insensitive brand/campaign test no index or hash can serve: on raw tracking rows it
+    runs ~15 M times on a year of data, on this aggregate (~27 k rows) ~0.5 M times. One CTE
+    serves the three readers: all-time sums (the plan), in-scope orders (rule 1, window and
+    product filters) and in-scope revenue (rule 2, product filters only).
+    """
+    keys = [_t.c.influencer_id, _t.c.brand, _t.c.campaign]
+    if key == "product":
+        keys.append(_t.c.product)
+    elif key in ("week", "month"):
+        keys.append(_date_key(_t.c.date, key, dialect).label("bucket"))
+    in_window = and_(literal(True), *_in_window(_t.c.date, scope), *_product_filters(_t, scope))
+    in_products = and_(literal(True), *_product_filters(_t, scope))
+    return (
+        select(
+            *keys,
+            func.sum(_t.c.orders).label("orders_all"),
+            func.sum(_t.c.revenue).label("revenue_all"),
+            func.sum(case((in_window, _t.c.orders), else_=0)).label("orders_in"),
+            func.sum(case((in_window, 1), else_=0)).label("rows_in"),
+            func.sum(case((in_products, _t.c.revenue), else_=0)).label("revenue_in"),
+            func.sum(case((in_products, 1), else_=0)).label("rows_products"),
+        )
+        .where(_t.c.influencer_id.is_not(None))
+        .group_by(*keys)
+        .cte("sales")
     )
 
 
-def _attributed(
-    scope: Scope,
-    name: str,
-    *,
-    key: str | None = None,
-    dialect: str = "",
-    in_window: bool = False,
-    filtered: bool = False,
-    cte: bool = False,
-):
-    """Attributed tracking summed per influencer, brand, product and campaign (and time bucket).
+def _pairs(sales):
+    """Each payout with the folded sales rows it may spread over (rule 3), computed once.
 
-    Payouts join this summary, not the tracking rows: a year holds about a million rows but a few
-    tens of thousands of such groups, and the allocation only needs their sums (a rule-1 share
-    of a group is the payout times the group's orders over the payout's orders).
+    Written as four equi-joins, one per "names a brand / a campaign" case, instead of one join
+    with `pay.brand IS NULL OR lower(..) = lower(..)`: PostgreSQL can hash these and estimate
+    their size, while the OR form is a post-join filter it estimates at ~1 row, which made it
+    pick nested loops over the result (150 M comparisons on the sample year).
     """
-    t = _t
-    groups = [t.c.influencer_id, t.c.brand, t.c.product, t.c.campaign]
-    if key in ("week", "month"):
-        groups.append(_date_key(t.c.date, key, dialect).label("bucket"))
-    statement = select(
-        *groups,
-        func.sum(t.c.orders).label("orders"),
-        func.sum(t.c.revenue).label("revenue"),
-    ).where(t.c.influencer_id.is_not(None))
-    if scope.influencer_ids is not None:
-        statement = statement.where(t.c.influencer_id.in_(sorted(scope.influencer_ids)))
-    if in_window:
-        statement = statement.where(*_in_window(t.c.date, scope))
-    if filtered:
-        statement = statement.where(*_product_filters(t, scope))
-    statement = statement.group_by(*groups)
-    return statement.cte(name) if cte else statement.subquery(name)
+    pay = _pay.alias("pay_e")
+    cols = [pay.c.row_key, *(c for c in sales.c if c.name != "influencer_id")]
+    same = sales.c.influencer_id == pay.c.influencer_id
+    brand = func.lower(sales.c.brand) == func.lower(pay.c.brand)
+    campaign = func.lower(sales.c.campaign) == func.lower(pay.c.campaign)
+    named_brand, named_campaign = pay.c.brand.is_not(None), pay.c.campaign.is_not(None)
+    branches = [
+        select(*cols).join_from(pay, sales, and_(same, brand, campaign))
+        .where(named_brand, named_campaign),
+        select(*cols).join_from(pay, sales, and_(same, brand))
+        .where(named_brand, pay.c.campaign.is_(None)),
+        select(*cols).join_from(pay, sales, and_(same, campaign))
+        .where(pay.c.brand.is_(None), named_campaign),
+        select(*cols).join_from(pay, sales, same)
+        .where(pay.c.brand.is_(None), pay.c.campaign.is_(None)),
+    ]  # fmt: skip
+    return union_all(*branches).cte("pairs")
 
 
-def payout_plan(scope: Scope, summary):
+def payout_plan(scope: Scope, pairs=None):
     """One row per payout in scope: its totals over what it can spread over, and its rule."""
     pay = _pay.alias("pay")
-    t = summary
+    t = pairs if pairs is not None else _pairs(_sales(scope, None, ""))
     spread = (
         select(
-            pay.c.row_key,
-            func.sum(t.c.orders).label("orders_total"),
-            func.sum(t.c.revenue).label("revenue_total"),
+            t.c.row_key,
+            func.sum(t.c.orders_all).label("orders_total"),
+            func.sum(t.c.revenue_all).label("revenue_total"),
         )
-        .join(t, _eligible(pay, t))
-        .group_by(pay.c.row_key)
+        .group_by(t.c.row_key)
         .subquery("spread")
     )
     posts = (
@@ -142,12 +155,11 @@ def cost_by(scope: Scope, key: str | None, dialect: str) -> Select:
     key: influencer_id | brand | product | campaign | week | month. Rows have columns
     (key, cost); an unattributed share has key NULL when grouping by brand/product/campaign.
     """
-    # One all-time summary serves the payouts' totals and rule 2's revenue split.
-    summary = _attributed(scope, "attributed_all", cte=True)
-    plan = payout_plan(scope, summary)
+    pairs = _pairs(_sales(scope, key, dialect))
+    plan = payout_plan(scope, pairs)
     parts = [
-        _by_orders(plan, scope, key, dialect),
-        *_by_posts(plan, scope, key, dialect, summary),
+        _by_orders(plan, pairs, key, dialect),
+        *_by_posts(plan, pairs, scope, key, dialect),
         _unspread(plan, scope, key, dialect),
     ]
     shares = union_all(*parts).subquery("shares")
@@ -178,11 +190,8 @@ def _in_window(column, scope: Scope) -> list[ColumnElement[bool]]:
 
 def _product_filters(t, scope: Scope) -> list[ColumnElement[bool]]:
     conditions = []
-    for column, values in (
-        ("brand", scope.brands),
-        ("product", scope.products),
-        ("campaign", scope.campaigns),
-    ):
+    for column, values in (("brand", scope.brands), ("product", scope.products),
+                           ("campaign", scope.campaigns)):  # fmt: skip
         if values is not None:
             conditions.append(t.c[column].in_(sorted(values)))
     return conditions
@@ -197,29 +206,26 @@ def _key_or_null(key: str | None, columns: dict, date_column, dialect: str):
     return (value if value is not None else null()).label("key")
 
 
-def _by_orders(plan, scope: Scope, key: str | None, dialect: str) -> Select:
-    """Rule 1: the payout shared over the eligible attributed rows in proportion to orders."""
-    t = _attributed(scope, "t_r1", key=key, dialect=dialect, in_window=True, filtered=True)
-    share = plan.c.total * cast(t.c.orders, Float) / plan.c.orders_total
-    columns = {
-        "influencer_id": plan.c.influencer_id,
-        "brand": t.c.brand,
-        "product": t.c.product,
-        "campaign": t.c.campaign,
-    }
+def _by_orders(plan, t, key: str | None, dialect: str) -> Select:
+    """Rule 1: a share per eligible attributed tracking row in scope, weighted by its orders."""
+    share = plan.c.total * cast(t.c.orders_in, Float) / plan.c.orders_total
+    columns = {"influencer_id": plan.c.influencer_id, "brand": t.c.brand,
+               "campaign": t.c.campaign}  # fmt: skip
+    if key == "product":
+        columns["product"] = t.c.product
     if key in ("week", "month"):
-        key_col = t.c.bucket.label("key")
+        key_column = t.c.bucket.label("key")
     else:
-        key_col = _key_or_null(key, columns, None, dialect)
+        key_column = _key_or_null(key, columns, None, dialect)
     return (
-        select(key_col, share.label("cost"))
+        select(key_column, share.label("cost"))
         .select_from(plan)
-        .join(t, _eligible(plan, t))
-        .where(plan.c.rule == RULE_ORDERS)
+        .join(t, t.c.row_key == plan.c.row_key)
+        .where(plan.c.rule == RULE_ORDERS, t.c.rows_in > 0)
     )
 
 
-def _by_posts(plan, scope: Scope, key: str | None, dialect: str, summary) -> list[Select]:
+def _by_posts(plan, t, scope: Scope, key: str | None, dialect: str) -> list[Select]:
     """Rule 2: an equal share per post, split by the influencer's attributed revenue.
 
     Dates come from posts and brand/product/campaign from revenue, independently, so the posts
@@ -227,27 +233,34 @@ def _by_posts(plan, scope: Scope, key: str | None, dialect: str, summary) -> lis
     be millions of rows on a year of data.
     """
     post_key = _date_key(_p.c.date, key, dialect) if key in ("week", "month") else None
-    post_cols = [plan.c.row_key.label("payout"), func.count().label("posts")]
+    folded_cols = [_p.c.influencer_id, func.count().label("posts")]
     if post_key is not None:
-        post_cols.insert(1, post_key.label("bucket"))
+        folded_cols.insert(1, post_key.label("bucket"))
+    folded = (
+        select(*folded_cols)
+        .where(*_in_window(_p.c.date, scope))
+        .group_by(*(c for c in folded_cols if c.name != "posts"))
+        .subquery("posts_in_scope")
+    )
+    post_cols = [plan.c.row_key.label("payout"), folded.c.posts.label("posts")]
+    if post_key is not None:
+        post_cols.insert(1, folded.c.bucket.label("bucket"))
     posts = (
         select(*post_cols)
         .select_from(plan)
-        .join(_p, _p.c.influencer_id == plan.c.influencer_id)
-        .where(plan.c.rule == RULE_POSTS, *_in_window(_p.c.date, scope))
-        .group_by(*(c for c in post_cols if c.name != "posts"))
+        .join(folded, folded.c.influencer_id == plan.c.influencer_id)
+        .where(plan.c.rule == RULE_POSTS)
         .subquery("r2_posts")
     )
-    t = summary
     group_col = t.c[key] if key in ("brand", "product", "campaign") else None
-    rev_cols = [plan.c.row_key.label("payout"), func.sum(t.c.revenue).label("revenue")]
+    rev_cols = [plan.c.row_key.label("payout"), func.sum(t.c.revenue_in).label("revenue")]
     if group_col is not None:
         rev_cols.insert(1, group_col.label("grp"))
     revenue = (
         select(*rev_cols)
         .select_from(plan)
-        .join(t, _eligible(plan, t))
-        .where(plan.c.rule == RULE_POSTS, plan.c.revenue_total > 0, *_product_filters(t, scope))
+        .join(t, t.c.row_key == plan.c.row_key)
+        .where(plan.c.rule == RULE_POSTS, plan.c.revenue_total > 0, t.c.rows_products > 0)
         .group_by(*(c for c in rev_cols if c.name != "revenue"))
         .subquery("r2_revenue")
     )
@@ -265,11 +278,8 @@ def _by_posts(plan, scope: Scope, key: str | None, dialect: str, summary) -> lis
         .join(revenue, revenue.c.payout == plan.c.row_key)
     )
     # No attributed revenue: the shares keep the payout's own brand/campaign, if it names them.
-    named = {
-        "influencer_id": plan.c.influencer_id,
-        "brand": plan.c.brand,
-        "campaign": plan.c.campaign,
-    }
+    named = {"influencer_id": plan.c.influencer_id, "brand": plan.c.brand,
+             "campaign": plan.c.campaign}  # fmt: skip
     unattributed = (
         select(_r2_key(key, named, posts), (per_post * posts.c.posts).label("cost"))
         .select_from(plan)
@@ -302,11 +312,8 @@ def _named_filters(plan, scope: Scope) -> list[ColumnElement[bool]]:
 
 def _unspread(plan, scope: Scope, key: str | None, dialect: str) -> Select:
     """Nothing to spread over: the whole payout on its payout_date (or undated)."""
-    columns = {
-        "influencer_id": plan.c.influencer_id,
-        "brand": plan.c.brand,
-        "campaign": plan.c.campaign,
-    }
+    columns = {"influencer_id": plan.c.influencer_id, "brand": plan.c.brand,
+               "campaign": plan.c.campaign}  # fmt: skip
     return (
         select(_key_or_null(key, columns, plan.c.payout_date, dialect), plan.c.total.label("cost"))
         .select_from(plan)

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection, Float, case, cast, func, select
+from sqlalchemy import Connection, Float, case, cast, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from insights.cost import cost_by
@@ -73,7 +73,10 @@ def revenue(conn: Connection, scope: Scope, key: str | None) -> pd.DataFrame:
     columns = [
         cast(func.coalesce(func.sum(_t.c.revenue), 0), Float).label("revenue"),
         func.coalesce(func.sum(_t.c.orders), 0).label("orders"),
-        func.count(func.distinct(_t.c.influencer_id)).label("influencers"),
+        # Per influencer the count is 1 by definition; COUNT(DISTINCT) would force a sorted scan.
+        (
+            literal(1) if key == "influencer_id" else func.count(func.distinct(_t.c.influencer_id))
+        ).label("influencers"),
     ]
     statement = select(*([key_col.label("key")] if key_col is not None else []), *columns).where(
         _t.c.influencer_id.is_not(None), *_window(_t.c.date, scope), *_product(scope)
