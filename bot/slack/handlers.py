@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePath
 
 from slack_sdk import WebClient
@@ -50,6 +51,26 @@ SLASH_PREFIX = {
 _PROGRESS_EVERY = 3.0  # seconds between progress edits of a long load
 
 
+_WORKERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="roasbot-work")
+
+
+def in_background(work: Callable, *args) -> None:
+    """Run the slow part of a request (queries, charts, loads) off Bolt's listener threads.
+
+    Bolt answers Slack when a listener calls `ack()`, but only while it has a free listener
+    thread to run the next request in: if answers ran there, a burst of commands would fill the
+    pool and later commands could not even be acknowledged within Slack's 3 seconds.
+    """
+
+    def run() -> None:
+        try:
+            work(*args)
+        except Exception:  # a worker must never die silently; the user was already answered
+            log.exception("background work %s failed", getattr(work, "__name__", work))
+
+    _WORKERS.submit(run)
+
+
 class SlackBot:
     """The bot's behaviour; `bot.slack.app` registers these methods as Bolt listeners."""
 
@@ -71,7 +92,7 @@ class SlackBot:
             ack(text=f"```{HELP}```")
             return
         ack()
-        self.post_answer(client, respond, query, command["channel_id"], thread_ts=None)
+        in_background(self.post_answer, client, respond, query, command["channel_id"], None)
 
     def post_answer(
         self, client: WebClient, respond, query: Query, channel: str, thread_ts: str | None
@@ -130,9 +151,9 @@ class SlackBot:
         message = body.get("message") or {}
         thread = message.get("thread_ts") or message.get("ts") or body["container"]["message_ts"]
         if value.get("csv"):
-            self.post_csv(client, respond, query, channel, thread)
+            in_background(self.post_csv, client, respond, query, channel, thread)
         else:
-            self.post_answer(client, respond, query, channel, thread_ts=thread)
+            in_background(self.post_answer, client, respond, query, channel, thread)
 
     def post_csv(self, client: WebClient, respond, query: Query, channel: str, thread: str):
         try:
@@ -157,7 +178,7 @@ class SlackBot:
             return  # our own uploads (charts, rejected rows) come back as file_share events
         for file in event.get("files") or []:
             if _is_table(file):
-                self.load_file(client, event, file)
+                in_background(self.load_file, client, event, file)
 
     def load_file(self, client: WebClient, event: dict, file: dict) -> None:
         user, channel = event.get("user"), event["channel"]

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import queries
 from bot.settings import Settings
-from bot.slack.handlers import STORE_DOWN
+from bot.slack.handlers import STORE_DOWN, in_background
 from bot.slack.scheduled import DAYS, ScheduledWork, Subscription, subscriptions
 from insights.alerts import Rule, parse_rule
 from insights.query import FILTER_KEYS, QueryError, parse
@@ -61,19 +61,26 @@ class ScheduleCommands:
                 ack(self._list_digests())
             elif action == "now":
                 ack("Building the digest for the last full week…")
-                subs = subscriptions(self.db, channel)
-                sub = subs[0] if subs else self._adhoc(channel)
-                outcome = ScheduledWork(self.settings, self.db, client).run_digest(
-                    sub, _now(), claim=False
-                )
-                if outcome != "posted":
-                    respond(response_type="ephemeral", text=f":warning: digest {outcome}")
+                in_background(self._digest_now, channel, client, respond)
             else:
                 ack(DIGEST_HELP)
         except QueryError as exc:
             ack(f":warning: {exc}")
         except SQLAlchemyError:
             ack(f":warning: {STORE_DOWN}")
+
+    def _digest_now(self, channel: str, client: WebClient, respond) -> None:
+        subs = subscriptions(self.db, channel)
+        sub = subs[0] if subs else self._adhoc(channel)
+        outcome = ScheduledWork(self.settings, self.db, client).run_digest(sub, _now(), claim=False)
+        if outcome != "posted":
+            respond(response_type="ephemeral", text=f":warning: digest {outcome}")
+
+    def _check_alerts(self, client: WebClient, respond) -> None:
+        report = ScheduledWork(self.settings, self.db, client).evaluate_alerts(_now(), claim=False)
+        respond(
+            response_type="ephemeral", text="\n".join(report) or "No alert rules yet. " + ALERT_HELP
+        )
 
     def _adhoc(self, channel: str) -> Subscription:
         """`/digest now` in a channel without a subscription: all data, the team's zone."""
@@ -165,13 +172,7 @@ class ScheduleCommands:
                 ack(self._history(rest))
             elif action == "check":
                 ack("Checking the alert rules…")
-                report = ScheduledWork(self.settings, self.db, client).evaluate_alerts(
-                    _now(), claim=False
-                )
-                respond(
-                    response_type="ephemeral",
-                    text="\n".join(report) or "No alert rules yet. " + ALERT_HELP,
-                )
+                in_background(self._check_alerts, client, respond)
             else:
                 ack(ALERT_HELP)
         except QueryError as exc:
