@@ -1,0 +1,153 @@
+-- /personas: totals with iROAS, and the top 10 tier x category personas by ROAS (ranked only
+-- with >= 2 influencers with revenue or cost and spend > 0: the Thresholds() defaults).
+--
+-- Hand-written baseline for benchmarks/queries.py; one statement, run with
+--   psql -X -q -A -t -v from=YYYY-MM-DD -v to=YYYY-MM-DD -f personas.sql  (empty: all data)
+-- Output rows: kind|key|label|revenue|orders|cost|roas|iroas|influencers, the 'total' row first.
+-- Tiers are half-open at 10k/50k/500k/1M followers (TIER_BOUNDARIES' default). Cost follows
+-- docs/metrics.md rules 1/2/3 exactly; tracking is folded to one row per (influencer, brand,
+-- campaign) before payouts are matched to it (see roas.sql for why).
+WITH win AS (
+    SELECT NULLIF(:'from', '')::date AS lo, NULLIF(:'to', '')::date AS hi
+),
+sales AS (  -- attributed sales: all-time sums (rules 1/2 weights) and in-window sums
+    SELECT t.influencer_id, t.brand, t.campaign,
+           sum(t.orders) AS orders_all,
+           sum(t.revenue) AS revenue_all,
+           coalesce(sum(t.orders) FILTER (WHERE (w.lo IS NULL OR t.date >= w.lo)
+                                            AND (w.hi IS NULL OR t.date <= w.hi)), 0) AS orders_w,
+           coalesce(sum(t.revenue) FILTER (WHERE (w.lo IS NULL OR t.date >= w.lo)
+                                             AND (w.hi IS NULL OR t.date <= w.hi)), 0) AS revenue_w
+    FROM tracking AS t CROSS JOIN win AS w
+    WHERE t.influencer_id IS NOT NULL
+    GROUP BY t.influencer_id, t.brand, t.campaign
+),
+post_counts AS (
+    SELECT p.influencer_id, count(*) AS posts_all,
+           count(*) FILTER (WHERE (w.lo IS NULL OR p.date >= w.lo)
+                              AND (w.hi IS NULL OR p.date <= w.hi)) AS posts_w
+    FROM posts AS p CROSS JOIN win AS w
+    GROUP BY p.influencer_id
+),
+eligible AS (  -- rule 3: a payout naming a brand/campaign only spreads over those rows
+    SELECT pay.row_key, s.brand, s.orders_all, s.revenue_all, s.orders_w
+    FROM payouts AS pay
+    JOIN sales AS s ON s.influencer_id = pay.influencer_id
+     AND (pay.brand IS NULL OR lower(s.brand) = lower(pay.brand))
+     AND (pay.campaign IS NULL OR lower(s.campaign) = lower(pay.campaign))
+),
+plan AS (
+    SELECT pay.row_key, pay.influencer_id, pay.brand, pay.payout_date,
+           pay.total_payout::float8 AS total,
+           coalesce(e.orders_total, 0) AS orders_total,
+           coalesce(e.revenue_total, 0) AS revenue_total,
+           coalesce(pc.posts_all, 0) AS posts_total,
+           coalesce(pc.posts_w, 0) AS posts_w,
+           CASE WHEN lower(pay.basis) IN ('order', 'orders', 'sale', 'sales', 'commission', 'cps')
+                     AND coalesce(e.orders_total, 0) > 0 THEN 1
+                WHEN coalesce(pc.posts_all, 0) > 0 THEN 2
+                WHEN coalesce(e.orders_total, 0) > 0 THEN 1
+                ELSE 0 END AS rule
+    FROM payouts AS pay
+    LEFT JOIN (SELECT row_key, sum(orders_all) AS orders_total, sum(revenue_all) AS revenue_total
+               FROM eligible GROUP BY row_key) AS e ON e.row_key = pay.row_key
+    LEFT JOIN post_counts AS pc ON pc.influencer_id = pay.influencer_id
+),
+shares AS (
+    -- rule 1: over eligible rows in the window, by orders
+    SELECT p.influencer_id, p.total * e.orders_w / p.orders_total AS cost
+    FROM plan AS p JOIN eligible AS e ON e.row_key = p.row_key
+    WHERE p.rule = 1 AND e.orders_w > 0
+    UNION ALL
+    -- rule 2: an equal share per post in the window (split by all-time revenue: the split
+    -- moves cost between brands, never between influencers, so the influencer total is whole)
+    SELECT p.influencer_id, p.total / p.posts_total * p.posts_w
+    FROM plan AS p
+    WHERE p.rule = 2 AND p.posts_w > 0
+    UNION ALL
+    -- nothing to spread over: the whole payout on its payout_date; undated only without a window
+    SELECT p.influencer_id, p.total
+    FROM plan AS p CROSS JOIN win AS w
+    WHERE p.rule = 0
+      AND (w.lo IS NULL OR p.payout_date >= w.lo) AND (w.hi IS NULL OR p.payout_date <= w.hi)
+),
+per_influencer AS (
+    SELECT i.influencer_id, i.name,
+           coalesce(r.revenue, 0) AS revenue, coalesce(r.orders, 0) AS orders,
+           coalesce(c.cost, 0) AS cost, coalesce(pc.posts_w, 0) AS posts
+    FROM influencers AS i
+    LEFT JOIN (SELECT influencer_id, sum(revenue_w) AS revenue, sum(orders_w) AS orders
+               FROM sales GROUP BY influencer_id) AS r ON r.influencer_id = i.influencer_id
+    LEFT JOIN (SELECT influencer_id, sum(cost) AS cost FROM shares GROUP BY influencer_id) AS c
+           ON c.influencer_id = i.influencer_id
+    LEFT JOIN post_counts AS pc ON pc.influencer_id = i.influencer_id
+),
+lift_window AS (  -- the concrete window: without from/to, the first to the last date of data
+    SELECT coalesce(w.lo, m.lo) AS lo, coalesce(w.hi, m.hi) AS hi,
+           coalesce(w.hi, m.hi) - coalesce(w.lo, m.lo) + 1 AS d
+    FROM win AS w CROSS JOIN (SELECT min(date) AS lo, max(date) AS hi FROM tracking) AS m
+),
+daily AS (
+    SELECT t.date,
+           coalesce(sum(t.revenue) FILTER (WHERE t.influencer_id IS NOT NULL), 0) AS attr_rev,
+           coalesce(sum(t.orders) FILTER (WHERE t.influencer_id IS NOT NULL), 0) AS attr_orders,
+           coalesce(sum(t.revenue) FILTER (WHERE t.influencer_id IS NULL), 0) AS other_rev,
+           count(*) FILTER (WHERE t.influencer_id IS NULL) AS other_rows
+    FROM tracking AS t CROSS JOIN lift_window AS lw
+    WHERE t.date >= lw.lo - lw.d AND t.date <= lw.hi
+    GROUP BY t.date
+),
+lift AS (  -- baseline: pre-period, else quiet days in the window, else 0
+    SELECT x.everything - x.d * CASE WHEN x.pre_rows > 0 THEN x.pre_other / x.d
+                                     WHEN x.quiet_days > 0 THEN x.quiet_other / x.quiet_days
+                                     ELSE 0 END AS lift,
+           x.attributed
+    FROM (SELECT lw.d,
+                 sum(d.other_rows) FILTER (WHERE d.date < lw.lo) AS pre_rows,
+                 coalesce(sum(d.other_rev) FILTER (WHERE d.date < lw.lo), 0) AS pre_other,
+                 lw.d - count(*) FILTER (WHERE d.date >= lw.lo AND d.attr_orders > 0) AS quiet_days,
+                 coalesce(sum(d.other_rev) FILTER (WHERE d.date >= lw.lo AND d.attr_orders <= 0),
+                          0) AS quiet_other,
+                 coalesce(sum(d.attr_rev + d.other_rev) FILTER (WHERE d.date >= lw.lo), 0)
+                     AS everything,
+                 coalesce(sum(d.attr_rev) FILTER (WHERE d.date >= lw.lo), 0) AS attributed
+          FROM daily AS d CROSS JOIN lift_window AS lw
+          GROUP BY lw.d, lw.lo) AS x
+),
+totals AS (
+    SELECT sum(revenue) AS revenue, sum(orders) AS orders, sum(cost) AS cost
+    FROM per_influencer
+),
+personas AS (
+    SELECT CASE WHEN i.follower_count < 10000 THEN 'nano'
+                WHEN i.follower_count < 50000 THEN 'micro'
+                WHEN i.follower_count < 500000 THEN 'mid'
+                WHEN i.follower_count < 1000000 THEN 'macro'
+                ELSE 'mega' END || ' · ' || i.category AS persona,
+           sum(pi.revenue) AS revenue, sum(pi.orders) AS orders, sum(pi.cost) AS cost,
+           count(*) FILTER (WHERE pi.revenue > 0 OR pi.cost > 0) AS influencers
+    FROM per_influencer AS pi JOIN influencers AS i ON i.influencer_id = pi.influencer_id
+    WHERE pi.revenue > 0 OR pi.cost > 0 OR pi.posts > 0
+    GROUP BY 1
+),
+ranked AS (
+    SELECT p.*, p.revenue::float8 / p.cost AS roas,
+           row_number() OVER (ORDER BY p.revenue::float8 / p.cost DESC, p.revenue DESC,
+                                       p.persona) AS rank
+    FROM personas AS p
+    WHERE p.influencers >= 2 AND p.cost >= 0 AND p.cost > 0
+)
+SELECT 'total', '', '', t.revenue, t.orders, round(t.cost::numeric, 2),
+       round((t.revenue / NULLIF(t.cost, 0))::numeric, 4),
+       round((l.lift / NULLIF(t.cost, 0))::numeric, 4), NULL
+FROM totals AS t LEFT JOIN lift AS l ON true
+UNION ALL
+SELECT * FROM (
+    SELECT 'row', r.persona, r.persona, r.revenue, r.orders, round(r.cost::numeric, 2),
+           round(r.roas::numeric, 4),
+           round((r.revenue * l.lift / NULLIF(l.attributed, 0) / r.cost)::numeric, 4),
+           r.influencers
+    FROM ranked AS r LEFT JOIN lift AS l ON true
+    WHERE r.rank <= 10
+    ORDER BY r.rank
+) AS top_rows;
