@@ -454,3 +454,25 @@ def test_alert_rules_are_for_admins_only_when_admins_are_set(module_store, slack
         assert status == 200 and "only admins can add alert rules" in body.decode()
     finally:
         process.stop()
+
+
+def test_the_mute_button_mutes_the_rule(bot, slack, module_store):
+    _, _, body = bot.send(
+        slash_command_body("/alert", "add cost > 0 window=3650d", "http://x", channel_id="CMUTE")
+    )
+    rule_id = int(body.decode().split("Alert #")[1].split(":")[0])
+    url = slack.response_url()
+    bot.send(
+        block_action_body(
+            "alert_mute", json.dumps({"rule": rule_id, "days": 1}), url, channel="CMUTE"
+        )
+    )
+    [reply] = slack.wait_for_responses(url=url, timeout=30)
+    assert f"Alert #{rule_id} muted until" in reply["text"]
+    engine = open_store(module_store)
+    with engine.connect() as conn:
+        muted = conn.execute(
+            select(models.alert_rules.c.muted_until).where(models.alert_rules.c.id == rule_id)
+        ).scalar_one()
+    engine.dispose()
+    assert muted is not None and muted > dt.datetime.now(dt.UTC) + dt.timedelta(hours=23)
