@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from insights.scope import Scope
-from insights.sqlkeys import month_start, week_start
+from insights.sqlkeys import time_bucket
 from storage import models
 
 ORDER_BASES = ("order", "orders", "sale", "sales", "commission", "cps")
@@ -54,9 +54,9 @@ def _sales(scope: Scope, key: str | None, dialect: str):
     if key == "product":
         keys.append(_t.c.product)
     elif key in ("week", "month"):
-        keys.append(_date_key(_t.c.date, key, dialect).label("bucket"))
-    in_window = and_(literal(True), *_in_window(_t.c.date, scope), *_product_filters(_t, scope))
-    in_products = and_(literal(True), *_product_filters(_t, scope))
+        keys.append(time_bucket(_t.c.date, key, dialect).label("bucket"))
+    in_window = and_(literal(True), *scope.in_window(_t.c.date), *scope.in_products(_t))
+    in_products = and_(literal(True), *scope.in_products(_t))
     return (
         select(
             *keys,
@@ -168,40 +168,11 @@ def cost_by(scope: Scope, key: str | None, dialect: str) -> Select:
     return select(shares.c.key, func.sum(shares.c.cost).label("cost")).group_by(shares.c.key)
 
 
-def _date_key(column, key: str | None, dialect: str):
-    if key == "week":
-        return week_start(column, dialect)
-    if key == "month":
-        return month_start(column, dialect)
-    return None
-
-
-def _in_window(column, scope: Scope) -> list[ColumnElement[bool]]:
-    if not scope.explicit_window:
-        return []
-    w = scope.window
-    conditions = []
-    if w.start is not None:
-        conditions.append(column >= w.start)
-    if w.end is not None:
-        conditions.append(column <= w.end)
-    return conditions
-
-
-def _product_filters(t, scope: Scope) -> list[ColumnElement[bool]]:
-    conditions = []
-    for column, values in (("brand", scope.brands), ("product", scope.products),
-                           ("campaign", scope.campaigns)):  # fmt: skip
-        if values is not None:
-            conditions.append(t.c[column].in_(sorted(values)))
-    return conditions
-
-
 def _key_or_null(key: str | None, columns: dict, date_column, dialect: str):
     if key is None:
         return literal(None).label("key")
     if key in ("week", "month"):
-        return _date_key(date_column, key, dialect).label("key")
+        return time_bucket(date_column, key, dialect).label("key")
     value = columns.get(key)
     return (value if value is not None else null()).label("key")
 
@@ -232,13 +203,13 @@ def _by_posts(plan, t, scope: Scope, key: str | None, dialect: str) -> list[Sele
     side and the revenue side are aggregated apart and multiplied: posts x revenue groups would
     be millions of rows on a year of data.
     """
-    post_key = _date_key(_p.c.date, key, dialect) if key in ("week", "month") else None
+    post_key = time_bucket(_p.c.date, key, dialect) if key in ("week", "month") else None
     folded_cols = [_p.c.influencer_id, func.count().label("posts")]
     if post_key is not None:
         folded_cols.insert(1, post_key.label("bucket"))
     folded = (
         select(*folded_cols)
-        .where(*_in_window(_p.c.date, scope))
+        .where(*scope.in_window(_p.c.date))
         .group_by(*(c for c in folded_cols if c.name != "posts"))
         .subquery("posts_in_scope")
     )
@@ -319,7 +290,7 @@ def _unspread(plan, scope: Scope, key: str | None, dialect: str) -> Select:
         .select_from(plan)
         .where(
             plan.c.rule == RULE_UNSPREAD,
-            *_in_window(plan.c.payout_date, scope),
+            *scope.in_window(plan.c.payout_date),
             *_named_filters(plan, scope),
         )
     )

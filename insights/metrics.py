@@ -11,12 +11,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Connection, Float, case, cast, func, literal, select
-from sqlalchemy.sql.elements import ColumnElement
 
 from insights.cost import cost_by
 from insights.query import Window
 from insights.scope import Scope
-from insights.sqlkeys import month_start, week_start
+from insights.sqlkeys import time_bucket
 from storage import models
 
 _t, _p = models.tracking, models.posts
@@ -27,31 +26,7 @@ TIME_KEYS = ("week", "month")
 def _key_column(table, key: str | None, date_column, dialect: str):
     if key is None:
         return None
-    if key == "week":
-        return week_start(date_column, dialect)
-    if key == "month":
-        return month_start(date_column, dialect)
-    return table.c[key]
-
-
-def _window(column, scope: Scope) -> list[ColumnElement[bool]]:
-    if not scope.explicit_window:
-        return []
-    out = []
-    if scope.window.start is not None:
-        out.append(column >= scope.window.start)
-    if scope.window.end is not None:
-        out.append(column <= scope.window.end)
-    return out
-
-
-def _product(scope: Scope) -> list[ColumnElement[bool]]:
-    out = []
-    for name, values in (("brand", scope.brands), ("product", scope.products),
-                         ("campaign", scope.campaigns)):  # fmt: skip
-        if values is not None:
-            out.append(_t.c[name].in_(sorted(values)))
-    return out
+    return time_bucket(date_column, key, dialect) if key in TIME_KEYS else table.c[key]
 
 
 def _frame(conn: Connection, statement, columns: list[str]) -> pd.DataFrame:
@@ -79,7 +54,7 @@ def revenue(conn: Connection, scope: Scope, key: str | None) -> pd.DataFrame:
         ).label("influencers"),
     ]
     statement = select(*([key_col.label("key")] if key_col is not None else []), *columns).where(
-        _t.c.influencer_id.is_not(None), *_window(_t.c.date, scope), *_product(scope)
+        _t.c.influencer_id.is_not(None), *scope.in_window(_t.c.date), *scope.in_products(_t)
     )
     if scope.influencer_ids is not None:
         statement = statement.where(_t.c.influencer_id.in_(sorted(scope.influencer_ids)))
@@ -113,13 +88,13 @@ def posts(conn: Connection, scope: Scope, key: str | None) -> pd.DataFrame:
              Float).label("reach"),
     ]  # fmt: skip
     statement = select(*([key_col.label("key")] if key_col is not None else []), *columns).where(
-        *_window(_p.c.date, scope)
+        *scope.in_window(_p.c.date)
     )
     if scope.influencer_ids is not None:
         statement = statement.where(_p.c.influencer_id.in_(sorted(scope.influencer_ids)))
     if scope.product_filtered:
         sellers = select(_t.c.influencer_id).where(
-            _t.c.influencer_id.is_not(None), *_product(scope)
+            _t.c.influencer_id.is_not(None), *scope.in_products(_t)
         )
         statement = statement.where(_p.c.influencer_id.in_(sellers))
     if key_col is not None:
@@ -159,7 +134,7 @@ def lift(conn: Connection, scope: Scope, window: Window, key: str | None) -> dic
         columns.insert(0, key_col.label("key"))
     statement = (
         select(*columns)
-        .where(_t.c.date >= pre_start, _t.c.date <= window.end, *_product(scope))
+        .where(_t.c.date >= pre_start, _t.c.date <= window.end, *scope.in_products(_t))
         .group_by(*([key_col] if key_col is not None else []), _t.c.date)
     )
     frame = _frame(conn, statement, [c.name for c in columns])

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy import Connection, func, select, union
+from sqlalchemy.sql.elements import ColumnElement
 
 from insights.query import Query, QueryError, Window
 from storage import models
@@ -57,6 +58,23 @@ class Scope:
     def product_filtered(self) -> bool:
         return any(v is not None for v in (self.brands, self.products, self.campaigns))
 
+    def in_window(self, column) -> list[ColumnElement[bool]]:
+        """Conditions keeping `column` in the window, only when the query names one: without a
+        window, undated cost and rows outside the data's first-to-last dates still count."""
+        if not self.explicit_window:
+            return []
+        conditions = []
+        if self.window.start is not None:
+            conditions.append(column >= self.window.start)
+        if self.window.end is not None:
+            conditions.append(column <= self.window.end)
+        return conditions
+
+    def in_products(self, table) -> list[ColumnElement[bool]]:
+        """Conditions on `table`'s brand, product and campaign columns for the filtered ones."""
+        filters = (("brand", self.brands), ("product", self.products), ("campaign", self.campaigns))
+        return [table.c[name].in_(sorted(values)) for name, values in filters if values is not None]
+
 
 def load_influencers(conn: Connection, bounds: tuple[int, ...]) -> pd.DataFrame:
     """The influencers with their tier; small enough to hold (thousands of rows)."""
@@ -64,12 +82,16 @@ def load_influencers(conn: Connection, bounds: tuple[int, ...]) -> pd.DataFrame:
     frame = pd.DataFrame(
         conn.execute(
             select(
-                inf.c.influencer_id, inf.c.name, inf.c.category, inf.c.gender,
-                inf.c.follower_count, inf.c.platform,
+                inf.c.influencer_id,
+                inf.c.name,
+                inf.c.category,
+                inf.c.gender,
+                inf.c.follower_count,
+                inf.c.platform,
             )
         ).all(),
         columns=["influencer_id", "name", "category", "gender", "follower_count", "platform"],
-    )  # fmt: skip
+    )
     frame["tier"] = [tier_of(int(n), bounds) for n in frame["follower_count"]]
     return frame.set_index("influencer_id", drop=False)
 
@@ -82,8 +104,9 @@ def resolve(conn: Connection, query: Query, influencers: pd.DataFrame) -> Scope:
         if key not in query.filters:
             continue
         matched = _match_influencer_attribute(key, query.filters[key], influencers)
-        shown[key] = sorted(set(influencers.loc[list(matched), key if key != "influencer" else
-                                                "influencer_id"]))  # fmt: skip
+        shown[key] = sorted(
+            set(influencers.loc[list(matched), key if key != "influencer" else "influencer_id"])
+        )
         ids = matched if ids is None else ids & matched
     product_values: dict[str, frozenset[str]] = {}
     for key in PRODUCT_KEYS:

@@ -19,3 +19,12 @@ def month_start(column: ColumnElement, dialect: str) -> ColumnElement:
     if dialect == "postgresql":
         return cast(func.date_trunc("month", column), Date)
     return func.date(column, "start of month")
+
+
+def time_bucket(column: ColumnElement, key: str | None, dialect: str) -> ColumnElement | None:
+    """The week or month start of `column` for by=week / by=month; None for other keys."""
+    if key == "week":
+        return week_start(column, dialect)
+    if key == "month":
+        return month_start(column, dialect)
+    return None
