@@ -188,7 +188,9 @@ class _Context:
 
     def _by_trait(self, trait: str | None, attrs: tuple[str, ...] = ()) -> list[Row]:
         frame = self.per_influencer()
-        frame = frame[(frame["revenue"] > 0) | (frame["cost"] > 0) | (frame["posts"] > 0)]
+        # Anyone with a figure in scope gets a row, so the rows add up to the totals (orders
+        # with zero revenue happen: free samples, 100% discounts).
+        frame = frame[(frame[["revenue", "orders", "cost", "posts"]] > 0).any(axis=1)]
         if trait is None:
             rows = [self._row(str(i), str(r["name"]), r, 1) for i, r in frame.iterrows()]
             return rows

@@ -197,3 +197,37 @@ def test_an_empty_store_answers_with_nulls_not_zeros(store):
     assert result["totals"]["roas"] is None and result["totals"]["cost"] == 0.0
     assert result["rows"] == []
     assert any("no data" in n for n in result["notes"])
+
+
+def test_an_influencer_with_orders_but_no_revenue_still_gets_a_row(store):
+    # Found by the property tests: such a row was dropped and the rows' orders fell short.
+    from sqlalchemy import insert
+
+    from storage import models
+
+    with store.begin() as conn:
+        conn.execute(
+            insert(models.influencers).values(
+                influencer_id="I0",
+                name="Free Sample",
+                category="Fit",
+                gender="Male",
+                follower_count=500,
+                platform="Instagram",
+            )
+        )
+        conn.execute(
+            insert(models.tracking).values(
+                row_key="T0",
+                source="x",
+                influencer_id="I0",
+                brand="B1",
+                product="p",
+                date=dt.date(2025, 3, 1),
+                orders=1,
+                revenue=0.0,
+            )
+        )
+    result = ask(store, "/roas by=influencer")
+    assert result["totals"]["orders"] == 1
+    assert [(r["key"], r["orders"]) for r in result["rows"]] == [("I0", 1)]
