@@ -38,39 +38,66 @@ from storage import models
 ORDER_BASES = ("order", "orders", "sale", "sales", "commission", "cps")
 RULE_ORDERS, RULE_POSTS, RULE_UNSPREAD = 1, 2, 0
 
-_t, _p, _pay = models.tracking, models.posts, models.payouts
+_t, _s, _p, _pay = models.tracking, models.tracking_totals, models.posts, models.payouts
 
 
 def _sales(scope: Scope, key: str | None, dialect: str):
-    """Attributed tracking folded to one row per (influencer, brand, campaign[, product|bucket]).
+    """Attributed sales folded to rows of (influencer, brand, campaign[, product|bucket]).
 
-    Matching a payout to "its" rows (`_eligible`) is a join on influencer_id plus a
-    case-insensitive brand/campaign test no index or hash can serve: on raw tracking rows it
-    runs ~15 M times on a year of data, on this aggregate (~27 k rows) ~0.5 M times. One CTE
-    serves the three readers: all-time sums (the plan), in-scope orders (rule 1, window and
-    product filters) and in-scope revenue (rule 2, product filters only).
+    Matching a payout to "its" rows (`_pairs`) is a join on influencer_id plus a
+    case-insensitive brand/campaign test no index or hash can serve, so it runs on folded rows
+    (~27 k on a year of data), not on tracking rows (~1 M). The all-time sums every payout needs
+    (orders_all, revenue_all) and the product-filtered revenue of rule 2 come from
+    `tracking_totals`; the in-window orders of rule 1 come from the window's tracking rows (an
+    index range), or from the totals too when the query names no window and no time bucket.
+    The two parts are separate rows of one CTE: every reader sums them.
     """
-    keys = [_t.c.influencer_id, _t.c.brand, _t.c.campaign]
+    time_key = key in ("week", "month")
+    window_from_totals = not scope.explicit_window and not time_key
+    totals_keys = [_s.c.influencer_id, _s.c.brand, _s.c.campaign]
+    window_keys = [_t.c.influencer_id, _t.c.brand, _t.c.campaign]
     if key == "product":
-        keys.append(_t.c.product)
-    elif key in ("week", "month"):
-        keys.append(time_bucket(_t.c.date, key, dialect).label("bucket"))
-    in_window = and_(literal(True), *scope.in_window(_t.c.date), *scope.in_products(_t))
-    in_products = and_(literal(True), *scope.in_products(_t))
-    return (
-        select(
-            *keys,
-            func.sum(_t.c.orders).label("orders_all"),
-            func.sum(_t.c.revenue).label("revenue_all"),
-            func.sum(case((in_window, _t.c.orders), else_=0)).label("orders_in"),
-            func.sum(case((in_window, 1), else_=0)).label("rows_in"),
-            func.sum(case((in_products, _t.c.revenue), else_=0)).label("revenue_in"),
-            func.sum(case((in_products, 1), else_=0)).label("rows_products"),
+        totals_keys.append(_s.c.product)
+        window_keys.append(_t.c.product)
+    in_products = and_(literal(True), *scope.in_products(_s))
+    zero = literal(0)
+    totals_columns = [
+        *totals_keys,
+        func.sum(_s.c.orders).label("orders_all"),
+        func.sum(_s.c.revenue).label("revenue_all"),
+        func.sum(case((in_products, _s.c.orders), else_=0)).label("orders_in")
+        if window_from_totals
+        else zero.label("orders_in"),
+        func.sum(case((in_products, _s.c.row_count), else_=0)).label("rows_in")
+        if window_from_totals
+        else zero.label("rows_in"),
+        func.sum(case((in_products, _s.c.revenue), else_=0)).label("revenue_in"),
+        func.sum(case((in_products, _s.c.row_count), else_=0)).label("rows_products"),
+    ]
+    if time_key:
+        totals_columns.insert(len(totals_keys), null().label("bucket"))
+    parts = [select(*totals_columns).where(_s.c.influencer_id.is_not(None)).group_by(*totals_keys)]
+    if not window_from_totals:
+        if time_key:
+            window_keys.append(time_bucket(_t.c.date, key, dialect).label("bucket"))
+        parts.append(
+            select(
+                *window_keys,
+                zero.label("orders_all"),
+                zero.label("revenue_all"),
+                func.sum(_t.c.orders).label("orders_in"),
+                func.count().label("rows_in"),
+                zero.label("revenue_in"),
+                zero.label("rows_products"),
+            )
+            .where(
+                _t.c.influencer_id.is_not(None),
+                *scope.in_window(_t.c.date),
+                *scope.in_products(_t),
+            )
+            .group_by(*window_keys)
         )
-        .where(_t.c.influencer_id.is_not(None))
-        .group_by(*keys)
-        .cte("sales")
-    )
+    return union_all(*parts).cte("sales")
 
 
 def _pairs(sales):

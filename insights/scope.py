@@ -166,7 +166,7 @@ def _match_influencer_attribute(
 
 
 def _stored_values(conn: Connection, key: str) -> list[str]:
-    t, p = models.tracking, models.payouts
+    t, p = models.tracking_totals, models.payouts
     if key == "product":
         statement = select(t.c.product).distinct()
     else:

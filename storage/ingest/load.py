@@ -14,7 +14,8 @@ import io
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import Connection, Table, TableClause, column, text
+from sqlalchemy import table as table_clause
 from sqlalchemy.exc import DBAPIError
 
 from storage.ingest.readers import LINE
@@ -48,6 +49,10 @@ class Stager:
         self.q = conn.dialect.identifier_preparer.quote
         self.target = self.q(table.name)
         self.staging = self.q(f"stage_{table.name}")
+        # The same staging table for SQLAlchemy expressions of other modules (no quoting by hand).
+        self.staging_table: TableClause = table_clause(
+            f"stage_{table.name}", *(column(c) for c in self.columns)
+        )
         self.postgres = conn.dialect.name == "postgresql"
         self.staged = 0
         self._create()

@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from storage import models
+from storage import models, tracking_totals
 from storage.ingest.kinds import (
     INFLUENCERS,
     HeaderError,
@@ -224,7 +224,15 @@ def _load_sheet(
             _group_rejects(parsed.rejected, groups)
             _write_rejects(parsed.rejected, raw_names, rejected_csv, header=not out.rejects)
             out.rejects = list(groups.values())
+    # The totals follow the rows in this same transaction, so no query ever sees them disagree.
+    affected = (
+        tracking_totals.affected_by_staging(conn, stager.staging_table, stager.staged)
+        if kind.table is models.tracking
+        else None
+    )
     counts = stager.finish()
+    if affected is not None and (counts.inserted or counts.updated):
+        tracking_totals.refresh(conn, affected)
     out.inserted, out.updated, out.unchanged = counts.inserted, counts.updated, counts.unchanged
     out.duplicates, out.duplicate_lines = counts.duplicates, counts.duplicate_lines
     out.notes.extend(ctx.notes)
