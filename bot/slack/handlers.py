@@ -22,14 +22,16 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import queries
+from bot.answer_cache import AnswerCache
 from bot.charts import render_chart
 from bot.export import answer_csv
 from bot.settings import Settings
 from bot.slack import blocks
 from bot.slack.download import DownloadError, fetch
-from insights.engine import answer, previous_totals, totals
+from insights.engine import answer, totals
 from insights.formatting import ratio
 from insights.query import HELP, Query, QueryError, parse, to_text
+from insights.results import Answer
 from storage.claims import claim_slack_file, finish_slack_file
 from storage.ingest import Options, Origin, Upload, ingest_files
 
@@ -77,6 +79,12 @@ class SlackBot:
     def __init__(self, settings: Settings, db: Engine) -> None:
         self.settings = settings
         self.db = db
+        self.answers = AnswerCache(db, chart=self._chart)
+
+    def _chart(self, result: Answer) -> bytes | None:
+        return render_chart(
+            result, currency=self.settings.currency, target=self.settings.roas_target
+        )
 
     # --- slash commands -------------------------------------------------------------------
 
@@ -98,10 +106,8 @@ class SlackBot:
         self, client: WebClient, respond, query: Query, channel: str, thread_ts: str | None
     ) -> None:
         """Compute the answer, post it in the channel (or thread) and the chart under it."""
-        th = queries.thresholds(self.settings)
         try:
-            result = answer(self.db, query, th)
-            previous = previous_totals(self.db, query, th)
+            prepared = self.answers.prepared(query, queries.thresholds(self.settings))
         except QueryError as exc:
             respond(response_type="ephemeral", text=f":warning: {exc}")
             return
@@ -109,10 +115,9 @@ class SlackBot:
             log.exception("store error answering %s", to_text(query))
             respond(response_type="ephemeral", text=f":warning: {STORE_DOWN}")
             return
-        query_text = to_text(query)
-        currency = self.settings.currency
+        result = prepared.answer
         fallback, message = blocks.answer_message(
-            result, query_text, previous=previous, currency=currency
+            result, to_text(query), previous=prepared.previous, currency=self.settings.currency
         )
         try:
             posted = client.chat_postMessage(
@@ -123,12 +128,11 @@ class SlackBot:
                 respond(response_type="ephemeral", text=f"{fallback}\n\n{NOT_IN_CHANNEL}")
                 return
             raise
-        png = render_chart(result, currency=currency, target=self.settings.roas_target)
-        if png is not None:
+        if prepared.chart is not None:
             client.files_upload_v2(
                 channel=channel,
                 thread_ts=thread_ts or posted["ts"],
-                content=png,
+                content=prepared.chart,
                 filename=f"roas-{result.command}-{result.by or 'total'}.png",
                 title=f"{result.title} · {blocks.window_label(result)}",
             )

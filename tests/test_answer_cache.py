@@ -1,0 +1,101 @@
+"""Identical commands share one computation, and a load makes the next one fresh."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+
+from bot.answer_cache import AnswerCache
+from insights.engine import Thresholds, answer, previous_totals
+from insights.query import QueryError, parse
+from storage.ingest import Origin, Upload, ingest_bytes, ingest_files
+from tests.conftest import FIXTURES
+
+TODAY = dt.date(2025, 3, 15)
+
+
+@pytest.fixture
+def db(store):
+    paths = sorted((FIXTURES / "metrics").glob("*.csv"))
+    assert ingest_files(store, [Upload.from_path(p) for p in paths]).ok
+    return store
+
+
+def _cache(db, charts: list | None = None) -> AnswerCache:
+    def chart(result):
+        if charts is not None:
+            charts.append(result.title)
+        return b"PNG:" + result.title.encode()
+
+    return AnswerCache(db, chart=chart)
+
+
+def test_concurrent_identical_commands_compute_once_and_get_the_same_answer(db):
+    charts: list = []
+    cache = _cache(db, charts)
+    query = parse("/roas by=brand from=2025-03-01 to=2025-03-10", TODAY)
+    start = threading.Barrier(8)
+    got: list = []
+
+    def ask() -> None:
+        start.wait()
+        got.append(cache.prepared(query, Thresholds()))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert cache.computed == 1 and len(charts) == 1
+    assert len(got) == 8 and all(p is got[0] for p in got)
+    expected = answer(db, query, Thresholds())
+    assert got[0].answer.to_dict() == expected.to_dict()
+    assert got[0].previous == previous_totals(db, query, Thresholds())
+    assert got[0].chart == b"PNG:" + expected.title.encode()
+
+
+def test_a_load_makes_the_next_answer_fresh(db):
+    cache = _cache(db)
+    query = parse("/roas from=2025-03-01 to=2025-03-10", TODAY)
+    before = cache.prepared(query, Thresholds()).answer.totals.revenue
+    assert cache.prepared(query, Thresholds()).answer.totals.revenue == before
+    assert cache.computed == 1
+    extra = (
+        "tracking_id,source,influencer_id,brand,product,campaign,date,orders,revenue\n"
+        "T900,influencer,A,MuscleBlaze,Whey,MB-Mar,2025-03-05,1,1000\n"
+    )
+    assert ingest_bytes(db, extra.encode(), "more.csv", Origin("cli", "tester")).status == "loaded"
+    after = cache.prepared(query, Thresholds()).answer.totals.revenue
+    assert cache.computed == 2
+    assert after == pytest.approx(before + 1000.0)
+
+
+def test_other_thresholds_or_another_day_are_other_answers(db):
+    cache = _cache(db)
+    text = "/roas period=last_7d"
+    cache.prepared(parse(text, TODAY), Thresholds())
+    cache.prepared(parse(text, TODAY), Thresholds(roas_target=2.0))
+    cache.prepared(parse(text, TODAY + dt.timedelta(days=1)), Thresholds())
+    assert cache.computed == 3
+
+
+def test_a_failed_answer_is_not_kept(db):
+    cache = _cache(db)
+    query = parse("/roas brand=NoSuchBrand", TODAY)
+    for attempt in (1, 2):
+        with pytest.raises(QueryError, match="no brand 'NoSuchBrand'"):
+            cache.prepared(query, Thresholds())
+        assert cache.computed == attempt
+
+
+def test_only_the_most_recent_answers_are_kept(db):
+    cache = AnswerCache(db, chart=lambda result: None, entries=2)
+    queries = [parse(f"/roas period={p}", TODAY) for p in ("last_7d", "last_30d", "last_90d")]
+    for query in queries:
+        cache.prepared(query, Thresholds())
+    cache.prepared(queries[2], Thresholds())  # kept
+    assert cache.computed == 3
+    cache.prepared(queries[0], Thresholds())  # evicted, computed again
+    assert cache.computed == 4
