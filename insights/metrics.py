@@ -32,7 +32,8 @@ def _key_column(table, key: str | None, date_column, dialect: str):
 
 
 def _frame(conn: Connection, statement, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(conn.execute(statement).all(), columns=columns)
+    # Plain tuples: pandas probes each SQLAlchemy Row for attributes, ~0.1 s per 10 k rows.
+    return pd.DataFrame([tuple(row) for row in conn.execute(statement)], columns=columns)
 
 
 def _normalise_key(frame: pd.DataFrame) -> pd.DataFrame:

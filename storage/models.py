@@ -149,6 +149,41 @@ payouts = Table(
     Index(None, "campaign"),
 )
 
+# What each payout spreads over (docs/metrics.md, rules 1, 2 and 0), kept by ingest
+# (storage.ledger_basis) like tracking_totals: it depends on all the data but on no query, and
+# computing it per query was most of every answer's time. payout_pairs: the tracking groups a
+# payout may spread over, with their all-time sums; payout_plans: one row per payout with its
+# totals over those groups, its number of posts and the rule that spreads it.
+payout_pairs = Table(
+    "payout_pairs",
+    metadata,
+    Column("row_key", String(160), nullable=False),  # the payout's
+    Column("influencer_id", String(64), nullable=False),
+    Column("brand", String(100), nullable=False),
+    Column("product", String(200), nullable=False),
+    Column("campaign", String(200)),
+    Column("orders", BigInteger, nullable=False),
+    Column("revenue", Numeric(18, 2, asdecimal=False), nullable=False),
+    Index(None, "row_key"),
+    Index(None, "influencer_id"),
+)
+
+payout_plans = Table(
+    "payout_plans",
+    metadata,
+    Column("row_key", String(160), primary_key=True),
+    Column("influencer_id", String(64), nullable=False),
+    Column("brand", String(100)),
+    Column("campaign", String(200)),
+    Column("payout_date", Date),
+    Column("total", Float, nullable=False),
+    Column("orders_total", Float, nullable=False),
+    Column("revenue_total", Float, nullable=False),
+    Column("posts_total", Float, nullable=False),
+    Column("rule", Integer, nullable=False),
+    Index(None, "influencer_id"),
+)
+
 uploads = Table(
     "uploads",
     metadata,

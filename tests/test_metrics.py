@@ -203,7 +203,7 @@ def test_an_influencer_with_orders_but_no_revenue_still_gets_a_row(store):
     # Found by the property tests: such a row was dropped and the rows' orders fell short.
     from sqlalchemy import insert
 
-    from storage import models, tracking_totals
+    from storage import ledger_basis, models, tracking_totals
 
     with store.begin() as conn:
         conn.execute(
@@ -229,6 +229,7 @@ def test_an_influencer_with_orders_but_no_revenue_still_gets_a_row(store):
             )
         )
         tracking_totals.rebuild(conn)
+        ledger_basis.rebuild(conn)
     result = ask(store, "/roas by=influencer")
     assert result["totals"]["orders"] == 1
     assert [(r["key"], r["orders"]) for r in result["rows"]] == [("I0", 1)]

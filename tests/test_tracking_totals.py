@@ -1,4 +1,4 @@
-"""`tracking_totals` stays equal to the sums of `tracking` through every kind of load."""
+"""The derived tables stay equal to what they derive from, through loads and upgrades."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from alembic import command
 from sqlalchemy import func, insert, select
 
-from storage import models, tracking_totals
+from storage import ledger_basis, models, tracking_totals
 from storage.db import _alembic_config, create_store_engine, upgrade
 from tests.helpers import INFLUENCERS_CSV, load, write
 
@@ -110,10 +110,15 @@ def test_upgrading_a_store_with_tracking_rows_fills_the_totals(store_url):
                 {"row_key": "c", "source": "x", "influencer_id": None, "brand": "B",
                  "product": "p", "date": dt.date(2025, 1, 2), "orders": 3, "revenue": 1.0},
             ])  # fmt: skip
+            conn.execute(insert(models.payouts).values(
+                row_key="y", influencer_id="I1", basis="order", total_payout=6.0))  # fmt: skip
         assert upgrade(engine) is True
         with engine.connect() as conn:
             assert _stored(conn) == sorted(
                 [("I1", "B", "p", None, 3, 15.0, 2), (None, "B", "p", None, 3, 1.0, 1)], key=repr
             )
+            plans = models.payout_plans
+            plan = conn.execute(select(plans.c.rule, plans.c.orders_total, plans.c.total)).all()
+            assert [tuple(p) for p in plan] == [(ledger_basis.RULE_ORDERS, 3.0, 6.0)]
     finally:
         engine.dispose()

@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from storage import models, tracking_totals
+from storage import ledger_basis, models, tracking_totals
 from storage.ingest.kinds import (
     INFLUENCERS,
     HeaderError,
@@ -176,6 +176,8 @@ def _load(
                     known = _influencer_ids(conn)
             if result.total("inserted") + result.total("updated") + result.total("unchanged") == 0:
                 raise _Refused(_nothing_valid(result))
+            if result.total("inserted") + result.total("updated"):
+                ledger_basis.rebuild(conn)
             result.status = "partial" if result.total("rejected") else "loaded"
             result.message = _summary_line(result)
             result.sheets[0].notes[:0] = plan.notes
