@@ -28,24 +28,18 @@ _t, _s = models.tracking, models.tracking_totals
 _GROUP = (_t.c.influencer_id, _t.c.brand, _t.c.product, _t.c.campaign)
 
 
-class Affected:
-    """The influencers whose totals a load may change (None in `ids` is the unattributed)."""
-
-    def __init__(self, ids: set[str | None] | None) -> None:
-        self.ids = ids  # None: everything
-
-    @property
-    def everything(self) -> bool:
-        return self.ids is None
+# The influencers whose totals a load may change (None among them: the unattributed rows),
+# or None for all of them.
+Affected = set[str | None] | None
 
 
 def affected_by_staging(conn: Connection, staging: TableClause, staged_rows: int) -> Affected:
     """Before the upsert: the influencers of the staged rows and of the rows they will replace."""
     if staged_rows > FULL_REBUILD_ROWS:
-        return Affected(None)
+        return None
     replaced = select(_t.c.influencer_id).join(staging, staging.c.row_key == _t.c.row_key)
     ids = conn.execute(union(select(staging.c.influencer_id), replaced)).scalars()
-    return Affected(set(ids))
+    return set(ids)
 
 
 def refresh(conn: Connection, affected: Affected) -> None:
@@ -56,11 +50,11 @@ def refresh(conn: Connection, affected: Affected) -> None:
         func.sum(_t.c.revenue),
         func.count(literal_column("*")),
     ).group_by(*_GROUP)
-    if affected.everything:
+    if affected is None:
         conn.execute(delete(_s))
     else:
-        ids = sorted(i for i in affected.ids if i is not None)
-        with_null = None in affected.ids
+        ids = sorted(i for i in affected if i is not None)
+        with_null = None in affected
         if not ids and not with_null:
             return
         mine = _in_or_null(_s.c.influencer_id, ids, with_null)
@@ -68,12 +62,6 @@ def refresh(conn: Connection, affected: Affected) -> None:
         grouped = grouped.where(_in_or_null(_t.c.influencer_id, ids, with_null))
     columns = ["influencer_id", "brand", "product", "campaign", "orders", "revenue", "row_count"]
     conn.execute(insert(_s).from_select(columns, grouped))
-
-
-def rebuild(conn: Connection) -> None:
-    """The whole table from `tracking`: for rows written other than through ingest (tests,
-    migrations, a hand-edited store)."""
-    refresh(conn, Affected(None))
 
 
 def _in_or_null(column, ids: list[str], with_null: bool):

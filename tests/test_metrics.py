@@ -203,7 +203,7 @@ def test_an_influencer_with_orders_but_no_revenue_still_gets_a_row(store):
     # Found by the property tests: such a row was dropped and the rows' orders fell short.
     from sqlalchemy import insert
 
-    from storage import ledger_basis, models, tracking_totals
+    from storage import derived, models
 
     with store.begin() as conn:
         conn.execute(
@@ -228,8 +228,7 @@ def test_an_influencer_with_orders_but_no_revenue_still_gets_a_row(store):
                 revenue=0.0,
             )
         )
-        tracking_totals.rebuild(conn)
-        ledger_basis.rebuild(conn)
+        derived.rebuild_all(conn)
     result = ask(store, "/roas by=influencer")
     assert result["totals"]["orders"] == 1
     assert [(r["key"], r["orders"]) for r in result["rows"]] == [("I0", 1)]

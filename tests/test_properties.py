@@ -11,7 +11,7 @@ from sqlalchemy import delete, insert
 
 from insights.engine import answer
 from insights.query import parse
-from storage import ledger_basis, models, tracking_totals
+from storage import derived, models
 
 DAY0 = dt.date(2025, 3, 1)
 BREAKDOWNS = ["influencer", "brand", "product", "campaign", "platform", "category", "gender",
@@ -65,8 +65,7 @@ def _replace(db, data) -> None:
         for table, rows in zip(tables, data, strict=True):
             if rows:
                 conn.execute(insert(table), rows)
-        tracking_totals.rebuild(conn)
-        ledger_basis.rebuild(conn)
+        derived.rebuild_all(conn)
 
 
 def _ask(db, text):

@@ -227,13 +227,11 @@ def _load_sheet(
             _write_rejects(parsed.rejected, raw_names, rejected_csv, header=not out.rejects)
             out.rejects = list(groups.values())
     # The totals follow the rows in this same transaction, so no query ever sees them disagree.
-    affected = (
-        tracking_totals.affected_by_staging(conn, stager.staging_table, stager.staged)
-        if kind.table is models.tracking
-        else None
-    )
+    tracking = kind.table is models.tracking
+    if tracking:
+        affected = tracking_totals.affected_by_staging(conn, stager.staging_table, stager.staged)
     counts = stager.finish()
-    if affected is not None and (counts.inserted or counts.updated):
+    if tracking and (counts.inserted or counts.updated):
         tracking_totals.refresh(conn, affected)
     out.inserted, out.updated, out.unchanged = counts.inserted, counts.updated, counts.unchanged
     out.duplicates, out.duplicate_lines = counts.duplicates, counts.duplicate_lines

@@ -8,7 +8,7 @@ Create Date: 2026-11-21
 import sqlalchemy as sa
 from alembic import op
 
-from storage import ledger_basis, tracking_totals
+from storage import derived
 
 revision = "0004"
 down_revision = "0003"
@@ -58,9 +58,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_payout_plans_influencer_id"), "payout_plans", ["influencer_id"])
     # A store that already holds data gets its derived rows now, in the upgrade transaction.
     # This calls today's code on purpose: the tables have exactly today's shape here.
-    conn = op.get_bind()
-    tracking_totals.rebuild(conn)
-    ledger_basis.rebuild(conn)
+    derived.rebuild_all(op.get_bind())
 
 
 def downgrade() -> None:
