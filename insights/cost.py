@@ -12,32 +12,26 @@ campaign, so that any filter or breakdown of cost adds up to the same total:
 3. a payout naming a brand or campaign only uses that brand's/campaign's rows; with nothing to
    spread over for its rule it uses the other; with neither, it is one share on its payout_date.
 
-What each payout may spread over and by which rule is data, not query: `storage.ledger_basis`
-keeps it at ingest (payout_pairs, payout_plans). Here only the query's part is computed: the
-shares that fall in its window, filters and breakdown. See docs/metrics.md for the worked
-example and for how a payout that names a brand keeps it.
+A share is linear in the orders or posts it covers, so ingest folds every payout into
+`cost_rates` (storage.ledger_basis): per sales group, what one of its orders costs and what one
+post of its influencer costs and books to it. A query's cost is the orders and posts in its
+window, filters and breakdown times those rates, plus the undivided payouts of rule 3. See
+docs/metrics.md for the worked example and for how a payout that names a brand keeps it.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Float, Select, and_, cast, func, literal, null, select, union_all
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Select, and_, func, literal, null, select, union_all
 
 from insights.scope import Scope
 from insights.sqlkeys import time_bucket
 from storage import models
-from storage.ledger_basis import RULE_ORDERS, RULE_POSTS, RULE_UNSPREAD
+from storage.ledger_basis import RULE_UNSPREAD
 
-_t, _p = models.tracking, models.posts
-_pairs, _plans = models.payout_pairs, models.payout_plans
+_t, _s, _p = models.tracking, models.tracking_totals, models.posts
+_rates, _plans = models.cost_rates, models.payout_plans
 _GROUP = ("influencer_id", "brand", "product", "campaign")
-
-
-def _plan(scope: Scope):
-    plan = select(_plans)
-    if scope.influencer_ids is not None:
-        plan = plan.where(_plans.c.influencer_id.in_(sorted(scope.influencer_ids)))
-    return plan.cte("plan")
+_TIME_KEYS = ("week", "month")
 
 
 def cost_by(scope: Scope, key: str | None, dialect: str) -> Select:
@@ -46,168 +40,111 @@ def cost_by(scope: Scope, key: str | None, dialect: str) -> Select:
     key: influencer_id | brand | product | campaign | week | month. Rows have columns
     (key, cost); an unattributed share has key NULL when grouping by brand/product/campaign.
     """
-    plan = _plan(scope)
-    parts = [
-        _by_orders(plan, scope, key, dialect),
-        *_by_posts(plan, scope, key, dialect),
-        _unspread(plan, scope, key, dialect),
-    ]
+    parts = [_by_orders(scope, key, dialect), _by_posts(scope, key, dialect),
+             _unspread(scope, key, dialect)]  # fmt: skip
     shares = union_all(*parts).subquery("shares")
     if key is None:
         return select(func.sum(shares.c.cost).label("cost"))
     return select(shares.c.key, func.sum(shares.c.cost).label("cost")).group_by(shares.c.key)
 
 
-def _key_or_null(key: str | None, columns: dict, date_column, dialect: str):
-    if key is None:
-        return literal(None).label("key")
-    if key in ("week", "month"):
-        return time_bucket(date_column, key, dialect).label("key")
-    value = columns.get(key)
-    return (value if value is not None else null()).label("key")
+def _by_orders(scope: Scope, key: str | None, dialect: str) -> Select:
+    """Rule 1: the orders of each sales group in scope times the group's cost per order.
 
-
-def _by_orders(plan, scope: Scope, key: str | None, dialect: str) -> Select:
-    """Rule 1: a share per (payout, sales group in scope), weighted by the group's orders.
-
-    Without a window or time bucket the groups in scope are the payout's pairs themselves;
-    otherwise the window's tracking rows are folded to the pairs' grain and matched to them.
+    Without a window or time bucket the groups' all-time orders are `tracking_totals`; otherwise
+    the window's tracking rows are folded to the groups' grain first (a few thousand groups
+    instead of ~100 k rows to match).
     """
-    if not scope.explicit_window and key not in ("week", "month"):
-        orders, sales, conditions = _pairs.c.orders, _pairs, scope.in_products(_pairs)
-        statement = select().select_from(plan).join(_pairs, _pairs.c.row_key == plan.c.row_key)
+    if not scope.explicit_window and key not in _TIME_KEYS:
+        sales = _s
     else:
         keys = [_t.c[c] for c in _GROUP]
-        if key in ("week", "month"):
+        if key in _TIME_KEYS:
             keys.append(time_bucket(_t.c.date, key, dialect).label("bucket"))
         sales = (
-            select(*keys, func.sum(_t.c.orders).label("orders_in"))
-            .where(
-                _t.c.influencer_id.is_not(None),
-                *scope.in_window(_t.c.date),
-                *scope.in_products(_t),
-            )
+            select(*keys, func.sum(_t.c.orders).label("orders"))
+            .where(_t.c.influencer_id.is_not(None), *scope.in_window(_t.c.date))
             .group_by(*keys)
             .subquery("sales_in_scope")
         )
-        same = [_pairs.c[c] == sales.c[c] for c in ("influencer_id", "brand", "product")]
-        # NULL campaigns must match each other: coalesce keeps the join hashable (IS NOT
-        # DISTINCT FROM is not), and ingest stores a blank campaign as NULL, never as ''.
-        same.append(func.coalesce(_pairs.c.campaign, "") == func.coalesce(sales.c.campaign, ""))
-        orders, conditions = sales.c.orders_in, []
-        statement = (
-            select()
-            .select_from(plan)
-            .join(_pairs, _pairs.c.row_key == plan.c.row_key)
-            .join(sales, and_(*same))
-        )
-    if key in ("week", "month"):
-        key_column = sales.c.bucket.label("key")
-    elif key is None:
-        key_column = literal(None).label("key")
+    same = [_rates.c[c] == sales.c[c] for c in ("influencer_id", "brand", "product")]
+    # NULL campaigns must match each other: coalesce keeps the join hashable (IS NOT DISTINCT
+    # FROM is not), and ingest stores a blank campaign as NULL, never as ''.
+    same.append(func.coalesce(_rates.c.campaign, "") == func.coalesce(sales.c.campaign, ""))
+    if key in _TIME_KEYS:
+        key_column = sales.c.bucket
     else:
-        key_column = sales.c[key].label("key")
-    share = plan.c.total * cast(orders, Float) / plan.c.orders_total
-    return statement.add_columns(key_column, share.label("cost")).where(
-        plan.c.rule == RULE_ORDERS, *conditions
+        key_column = literal(None) if key is None else sales.c[key]
+    return (
+        select(key_column.label("key"), (sales.c.orders * _rates.c.per_order).label("cost"))
+        .join_from(sales, _rates, and_(*same))
+        .where(
+            _rates.c.per_order > 0,
+            *scope.in_influencers(_rates.c.influencer_id),
+            *scope.in_products(sales),
+        )
     )
 
 
-def _by_posts(plan, scope: Scope, key: str | None, dialect: str) -> list[Select]:
-    """Rule 2: an equal share per post, split by the influencer's attributed revenue.
+def _by_posts(scope: Scope, key: str | None, dialect: str) -> Select:
+    """Rule 2: each influencer's posts in scope times their cost per post in scope.
 
-    Dates come from posts and brand/product/campaign from revenue, independently, so the posts
-    side and the revenue side are aggregated apart and multiplied: posts x revenue groups would
-    be millions of rows on a year of data.
+    Dates come from posts and brand/product/campaign from the rates, independently, so each side
+    is folded per influencer (and bucket or group) before they meet.
     """
-    post_key = time_bucket(_p.c.date, key, dialect) if key in ("week", "month") else None
-    folded_cols = [_p.c.influencer_id, func.count().label("posts")]
-    if post_key is not None:
-        folded_cols.insert(1, post_key.label("bucket"))
-    folded = (
-        select(*folded_cols)
-        .where(*scope.in_window(_p.c.date))
-        .group_by(*(c for c in folded_cols if c.name != "posts"))
+    post_keys = [_p.c.influencer_id]
+    if key in _TIME_KEYS:
+        post_keys.append(time_bucket(_p.c.date, key, dialect).label("bucket"))
+    posts = (
+        select(*post_keys, func.count().label("posts"))
+        .where(*scope.in_window(_p.c.date), *scope.in_influencers(_p.c.influencer_id))
+        .group_by(*post_keys)
         .subquery("posts_in_scope")
     )
-    post_cols = [plan.c.row_key.label("payout"), folded.c.posts.label("posts")]
-    if post_key is not None:
-        post_cols.insert(1, folded.c.bucket.label("bucket"))
-    posts = (
-        select(*post_cols)
-        .select_from(plan)
-        .join(folded, folded.c.influencer_id == plan.c.influencer_id)
-        .where(plan.c.rule == RULE_POSTS)
-        .subquery("r2_posts")
-    )
-    group_col = _pairs.c[key] if key in ("brand", "product", "campaign") else None
-    rev_cols = [plan.c.row_key.label("payout"), func.sum(_pairs.c.revenue).label("revenue")]
-    if group_col is not None:
-        rev_cols.insert(1, group_col.label("grp"))
-    revenue = (
-        select(*rev_cols)
-        .select_from(plan)
-        .join(_pairs, _pairs.c.row_key == plan.c.row_key)
-        .where(plan.c.rule == RULE_POSTS, plan.c.revenue_total > 0, *scope.in_products(_pairs))
-        .group_by(*(c for c in rev_cols if c.name != "revenue"))
-        .subquery("r2_revenue")
-    )
-    per_post = plan.c.total / plan.c.posts_total
-    attributed_share = (
-        per_post * posts.c.posts * cast(revenue.c.revenue, Float) / plan.c.revenue_total
-    )
-    columns = {"influencer_id": plan.c.influencer_id}
-    if group_col is not None:
-        columns[key] = revenue.c.grp
-    attributed = (
-        select(_r2_key(key, columns, posts), attributed_share.label("cost"))
-        .select_from(plan)
-        .join(posts, posts.c.payout == plan.c.row_key)
-        .join(revenue, revenue.c.payout == plan.c.row_key)
-    )
-    # No attributed revenue: the shares keep the payout's own brand/campaign, if it names them.
-    named = {"influencer_id": plan.c.influencer_id, "brand": plan.c.brand,
-             "campaign": plan.c.campaign}  # fmt: skip
-    unattributed = (
-        select(_r2_key(key, named, posts), (per_post * posts.c.posts).label("cost"))
-        .select_from(plan)
-        .join(posts, posts.c.payout == plan.c.row_key)
-        .where(plan.c.revenue_total <= 0, *_named_filters(plan, scope))
-    )
-    return [attributed, unattributed]
-
-
-def _r2_key(key: str | None, columns: dict, posts):
-    if key is None:
-        return literal(None).label("key")
-    if key in ("week", "month"):
-        return posts.c.bucket.label("key")
-    value = columns.get(key)
-    return (value if value is not None else null()).label("key")
-
-
-def _named_filters(plan, scope: Scope) -> list[ColumnElement[bool]]:
-    """Filters on a share that carries only the payout's own brand/campaign (no product)."""
-    if scope.products is not None:
-        return [literal(False)]
-    conditions = []
-    if scope.brands is not None:
-        conditions.append(plan.c.brand.in_(sorted(scope.brands)))
-    if scope.campaigns is not None:
-        conditions.append(plan.c.campaign.in_(sorted(scope.campaigns)))
-    return conditions
-
-
-def _unspread(plan, scope: Scope, key: str | None, dialect: str) -> Select:
-    """Nothing to spread over: the whole payout on its payout_date (or undated)."""
-    columns = {"influencer_id": plan.c.influencer_id, "brand": plan.c.brand,
-               "campaign": plan.c.campaign}  # fmt: skip
-    return (
-        select(_key_or_null(key, columns, plan.c.payout_date, dialect), plan.c.total.label("cost"))
-        .select_from(plan)
+    rate_keys = [_rates.c.influencer_id]
+    if key in ("brand", "product", "campaign"):
+        rate_keys.append(_rates.c[key].label("grp"))
+    rates = (
+        select(*rate_keys, func.sum(_rates.c.per_post).label("per_post"))
         .where(
-            plan.c.rule == RULE_UNSPREAD,
-            *scope.in_window(plan.c.payout_date),
-            *_named_filters(plan, scope),
+            _rates.c.per_post > 0,
+            *scope.in_influencers(_rates.c.influencer_id),
+            *scope.in_products(_rates),
         )
+        .group_by(*rate_keys)
+        .subquery("rates_in_scope")
     )
+    if key in _TIME_KEYS:
+        key_column = posts.c.bucket
+    elif key in ("brand", "product", "campaign"):
+        key_column = rates.c.grp
+    else:
+        key_column = literal(None) if key is None else posts.c.influencer_id
+    return select(
+        key_column.label("key"), (posts.c.posts * rates.c.per_post).label("cost")
+    ).join_from(posts, rates, rates.c.influencer_id == posts.c.influencer_id)
+
+
+def _unspread(scope: Scope, key: str | None, dialect: str) -> Select:
+    """Rule 3, nothing to spread over: the whole payout on its payout_date (or undated). It
+    carries only the payout's own brand and campaign, so a product filter leaves it out."""
+    if key is None:
+        key_column = literal(None)
+    elif key in _TIME_KEYS:
+        key_column = time_bucket(_plans.c.payout_date, key, dialect)
+    elif key == "product":
+        key_column = null()
+    else:
+        key_column = _plans.c[key]
+    conditions = [
+        _plans.c.rule == RULE_UNSPREAD,
+        *scope.in_window(_plans.c.payout_date),
+        *scope.in_influencers(_plans.c.influencer_id),
+    ]
+    if scope.products is not None:
+        conditions.append(literal(False))
+    if scope.brands is not None:
+        conditions.append(_plans.c.brand.in_(sorted(scope.brands)))
+    if scope.campaigns is not None:
+        conditions.append(_plans.c.campaign.in_(sorted(scope.campaigns)))
+    return select(key_column.label("key"), _plans.c.total.label("cost")).where(*conditions)

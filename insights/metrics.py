@@ -20,7 +20,7 @@ from insights.scope import Scope
 from insights.sqlkeys import time_bucket
 from storage import models
 
-_t, _s, _p = models.tracking, models.tracking_totals, models.posts
+_t, _s, _p, _d = models.tracking, models.tracking_totals, models.posts, models.daily_sales
 PRODUCT_KEYS = ("brand", "product", "campaign")
 TIME_KEYS = ("week", "month")
 
@@ -66,8 +66,7 @@ def revenue(conn: Connection, scope: Scope, key: str | None) -> pd.DataFrame:
     statement = select(*([key_col.label("key")] if key_col is not None else []), *columns).where(
         table.c.influencer_id.is_not(None), *scope.in_window(_t.c.date), *scope.in_products(table)
     )
-    if scope.influencer_ids is not None:
-        statement = statement.where(table.c.influencer_id.in_(sorted(scope.influencer_ids)))
+    statement = statement.where(*scope.in_influencers(table.c.influencer_id))
     if key_col is not None:
         statement = statement.group_by(key_col)
     names = (["key"] if key_col is not None else []) + ["revenue", "orders", "influencers"]
@@ -118,8 +117,7 @@ def posts(conn: Connection, scope: Scope, key: str | None) -> pd.DataFrame:
     statement = select(*([key_col.label("key")] if key_col is not None else []), *columns).where(
         *scope.in_window(_p.c.date)
     )
-    if scope.influencer_ids is not None:
-        statement = statement.where(_p.c.influencer_id.in_(sorted(scope.influencer_ids)))
+    statement = statement.where(*scope.in_influencers(_p.c.influencer_id))
     if scope.product_filtered:
         sellers = select(_s.c.influencer_id).where(
             _s.c.influencer_id.is_not(None), *scope.in_products(_s)
@@ -144,26 +142,27 @@ class Lift:
 
 
 def lift(conn: Connection, scope: Scope, window: Window, key: str | None) -> dict[str | None, Lift]:
-    """Pre-period lift per key (brand/product/campaign or None), over the concrete `window`."""
+    """Pre-period lift per key (brand/product/campaign or None), over the concrete `window`.
+
+    Day by day from `daily_sales`: the baseline needs each day's sums, never single rows."""
     if window.start is None or window.end is None:
         return {}
     days = window.days or 0
     pre_start = window.start - dt.timedelta(days=days)
-    attributed = _t.c.influencer_id.is_not(None)
-    key_col = _t.c[key] if key in PRODUCT_KEYS else None
+    key_col = _d.c[key] if key in PRODUCT_KEYS else None
     columns = [
-        _t.c.date.label("date"),
-        cast(func.sum(case((attributed, _t.c.revenue), else_=0)), Float).label("attr_revenue"),
-        func.sum(case((attributed, _t.c.orders), else_=0)).label("attr_orders"),
-        cast(func.sum(case((attributed, 0), else_=_t.c.revenue)), Float).label("other_revenue"),
-        func.sum(case((attributed, 0), else_=1)).label("other_rows"),
+        _d.c.date.label("date"),
+        cast(func.sum(_d.c.attributed_revenue), Float).label("attr_revenue"),
+        func.sum(_d.c.attributed_orders).label("attr_orders"),
+        cast(func.sum(_d.c.other_revenue), Float).label("other_revenue"),
+        func.sum(_d.c.other_rows).label("other_rows"),
     ]
     if key_col is not None:
         columns.insert(0, key_col.label("key"))
     statement = (
         select(*columns)
-        .where(_t.c.date >= pre_start, _t.c.date <= window.end, *scope.in_products(_t))
-        .group_by(*([key_col] if key_col is not None else []), _t.c.date)
+        .where(_d.c.date >= pre_start, _d.c.date <= window.end, *scope.in_products(_d))
+        .group_by(*([key_col] if key_col is not None else []), _d.c.date)
     )
     frame = _frame(conn, statement, [c.name for c in columns])
     if frame.empty:

@@ -70,6 +70,12 @@ class Scope:
             conditions.append(column <= self.window.end)
         return conditions
 
+    def in_influencers(self, column) -> list[ColumnElement[bool]]:
+        """Conditions keeping `column` (an influencer id) among the filtered influencers."""
+        if self.influencer_ids is None:
+            return []
+        return [column.in_(sorted(self.influencer_ids))]
+
     def in_products(self, table) -> list[ColumnElement[bool]]:
         """Conditions on `table`'s brand, product and campaign columns for the filtered ones."""
         filters = (("brand", self.brands), ("product", self.products), ("campaign", self.campaigns))

@@ -17,7 +17,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from storage import derived
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# The newest migration that adds or changes a derived table (storage.derived). A store upgraded
+# across it gets every derived row rebuilt once the schema is at head, in the same transaction:
+# the rebuild is today's code, so it must run on today's schema, never inside an old migration.
+DERIVED_TABLES_REVISION = "0005"
 # An arbitrary constant that names "roasbot schema upgrade" among advisory locks.
 _UPGRADE_LOCK_ID = 0x524F4153  # "ROAS"
 
@@ -78,7 +84,12 @@ def upgrade(engine: Engine) -> bool:
             return False
         config = _alembic_config()
         config.attributes["connection"] = conn
+        before = MigrationContext.configure(conn).get_current_revision()
         command.upgrade(config, "head")
+        script = ScriptDirectory.from_config(config)
+        applied = {r.revision for r in script.iterate_revisions("head", before or "base")}
+        if DERIVED_TABLES_REVISION in applied:
+            derived.rebuild_all(conn)
     return True
 
 

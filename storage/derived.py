@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from storage import ledger_basis, tracking_totals
+from storage import ledger_basis, tracking_rollups
 
 
 def rebuild_all(conn: Connection) -> None:
-    tracking_totals.refresh(conn, None)
+    tracking_rollups.refresh(conn, None)
     ledger_basis.rebuild(conn)  # reads tracking_totals

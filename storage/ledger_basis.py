@@ -10,15 +10,31 @@ docs/metrics.md spreads each payout by one of three rules:
 
 Which sales a payout may use, their all-time sums and the rule depend on the data alone, not on
 the query, so they are kept in `payout_pairs` and `payout_plans` (storage.models) instead of
-being recomputed by every answer (about 0.3 s on a year of data). `insights.cost` reads them and
-only computes what a query's window and filters change. Both tables are rebuilt whole: ~30 k
-payouts take well under a second, and a partial update would have to follow every way a load of
-influencers, posts, tracking or payouts can change a payout's rule.
+being recomputed by every answer. From them, `cost_rates` folds all payouts of a sales group
+(influencer, brand, product, campaign) into what one order of the group costs (rule 1) and what
+one post of the influencer costs and books to the group (rule 2): a share of a payout is
+linear in the orders or posts it covers, so the cost of any window is the orders and posts in it
+times these rates, and `insights.cost` only multiplies. The tables are rebuilt whole: a partial
+update would have to follow every way a load of influencers, posts, tracking or payouts can
+change a payout's rule.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Float, and_, case, cast, delete, func, insert, select, union_all
+from sqlalchemy import (
+    Connection,
+    Float,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+)
 
 from storage import models
 
@@ -26,18 +42,15 @@ ORDER_BASES = ("order", "orders", "sale", "sales", "commission", "cps")
 RULE_ORDERS, RULE_POSTS, RULE_UNSPREAD = 1, 2, 0
 
 _s, _p, _pay = models.tracking_totals, models.posts, models.payouts
-_pairs_t, _plans_t = models.payout_pairs, models.payout_plans
+_pairs_t, _plans_t, _rates_t = models.payout_pairs, models.payout_plans, models.cost_rates
 
 
 def rebuild(conn: Connection) -> None:
-    """Both tables from the store's current rows (after `tracking_totals` is up to date)."""
-    conn.execute(delete(_plans_t))
-    conn.execute(delete(_pairs_t))
-    pairs_columns = ["row_key", "influencer_id", "brand", "product", "campaign", "orders",
-                     "revenue"]  # fmt: skip
-    conn.execute(insert(_pairs_t).from_select(pairs_columns, _pairs()))
-    plan = _plans()
-    conn.execute(insert(_plans_t).from_select([c.name for c in plan.selected_columns], plan))
+    """The three tables from the store's current rows (after `tracking_totals` is up to date)."""
+    for table in (_rates_t, _plans_t, _pairs_t):
+        conn.execute(delete(table))
+    for table, statement in ((_pairs_t, _pairs()), (_plans_t, _plans()), (_rates_t, _rates())):
+        conn.execute(insert(table).from_select(statement.selected_columns.keys(), statement))
 
 
 def _pairs():
@@ -109,3 +122,33 @@ def _plans():
         .outerjoin(spread, spread.c.row_key == pay.c.row_key)
         .outerjoin(posts, posts.c.influencer_id == pay.c.influencer_id)
     )
+
+
+def _rates():
+    """Per sales group: the cost of one of its orders and of one post booked to it.
+
+    Rule 1 spreads `total` over the pairs' orders: `total / orders_total` per order. Rule 2 gives
+    each post `total / posts_total`, split over the pairs by revenue; without attributed revenue
+    the share keeps the payout's own brand and campaign (product NULL).
+    """
+    pay = _plans_t.alias("plan")
+    group = [_pairs_t.c.influencer_id, _pairs_t.c.brand, _pairs_t.c.product, _pairs_t.c.campaign]
+    per_post = pay.c.total / pay.c.posts_total
+    shares = union_all(
+        select(*group, (pay.c.total / pay.c.orders_total).label("per_order"),
+               literal(0.0).label("per_post"))
+        .join_from(pay, _pairs_t, _pairs_t.c.row_key == pay.c.row_key)
+        .where(pay.c.rule == RULE_ORDERS),
+        select(*group, literal(0.0),
+               per_post * cast(_pairs_t.c.revenue, Float) / pay.c.revenue_total)
+        .join_from(pay, _pairs_t, _pairs_t.c.row_key == pay.c.row_key)
+        .where(pay.c.rule == RULE_POSTS, pay.c.revenue_total > 0),
+        select(pay.c.influencer_id, pay.c.brand, null(), pay.c.campaign, literal(0.0), per_post)
+        .where(pay.c.rule == RULE_POSTS, pay.c.revenue_total <= 0),
+    ).subquery("shares")  # fmt: skip
+    keys = [shares.c.influencer_id, shares.c.brand, shares.c.product, shares.c.campaign]
+    return select(
+        *keys,
+        func.sum(shares.c.per_order).label("per_order"),
+        func.sum(shares.c.per_post).label("per_post"),
+    ).group_by(*keys)

@@ -113,7 +113,7 @@ tracking = Table(
 )
 
 # All-time sums of tracking per (influencer, brand, product, campaign), kept exact by ingest
-# (storage.tracking_totals) in the same transaction as the rows. Every cost allocation needs
+# (storage.tracking_rollups) in the same transaction as the rows. Every cost allocation needs
 # each payout's all-time orders and revenue; aggregating them from a million tracking rows took
 # about a second per query, this table holds ~60 k rows for that year. influencer_id NULL holds
 # the unattributed rows, so the brands and products it lists are exactly those tracking has.
@@ -182,6 +182,41 @@ payout_plans = Table(
     Column("posts_total", Float, nullable=False),
     Column("rule", Integer, nullable=False),
     Index(None, "influencer_id"),
+)
+
+# What one attributed order and one post of an influencer cost, per sales group, with every
+# payout's rule applied (storage.ledger_basis): rule 1 payouts as a cost per order of the group,
+# rule 2 payouts as a cost per post booked to the group. A query's cost is then orders (or
+# posts) in its window times these rates, instead of spreading ~30 k payouts per answer. product
+# NULL: a rule 2 payout of an influencer with no attributed sales, which keeps only the payout's
+# own brand and campaign (either may be NULL too).
+cost_rates = Table(
+    "cost_rates",
+    metadata,
+    Column("influencer_id", String(64), nullable=False),
+    Column("brand", String(100)),
+    Column("product", String(200)),
+    Column("campaign", String(200)),
+    Column("per_order", Float, nullable=False),
+    Column("per_post", Float, nullable=False),
+    Index(None, "influencer_id"),
+)
+
+# Sales per day and brand/product/campaign, attributed and not, kept exact by ingest like
+# tracking_totals (storage.tracking_rollups). The incremental-revenue baseline reads a window and
+# the equal window before it day by day: ~10 k rows a year here instead of ~1 M.
+daily_sales = Table(
+    "daily_sales",
+    metadata,
+    Column("date", Date, nullable=False),
+    Column("brand", String(100), nullable=False),
+    Column("product", String(200), nullable=False),
+    Column("campaign", String(200)),
+    Column("attributed_revenue", Numeric(18, 2, asdecimal=False), nullable=False),
+    Column("attributed_orders", BigInteger, nullable=False),
+    Column("other_revenue", Numeric(18, 2, asdecimal=False), nullable=False),
+    Column("other_rows", BigInteger, nullable=False),
+    Index(None, "date"),
 )
 
 uploads = Table(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from storage import models
 
@@ -87,12 +87,15 @@ def summarise(engine: Engine, recent_uploads: int = 5) -> StoreSummary:
     return StoreSummary(datasets, attributed, brands, uploads)
 
 
-def data_version(engine: Engine) -> int:
+def data_version(bind: Engine | Connection) -> int:
     """A number that changes whenever the data may have: the newest upload's id.
 
     Every load writes its uploads row in the transaction that writes its rows, so a reader that
     sees a version also sees that load's data. Rows written around `ingest` (by hand in SQL) do
     not change it; `roasbot` itself never writes data any other way.
     """
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.coalesce(func.max(models.uploads.c.id), 0))).scalar())
+    newest = select(func.coalesce(func.max(models.uploads.c.id), 0))
+    if isinstance(bind, Connection):
+        return int(bind.execute(newest).scalar_one())
+    with bind.connect() as conn:
+        return int(conn.execute(newest).scalar_one())

@@ -49,9 +49,10 @@ class Stager:
         self.q = conn.dialect.identifier_preparer.quote
         self.target = self.q(table.name)
         self.staging = self.q(f"stage_{table.name}")
-        # The same staging table for SQLAlchemy expressions of other modules (no quoting by hand).
+        # The same staging table for SQLAlchemy expressions of other modules (no quoting by hand),
+        # typed like the target so that values read back from it are dates, not text, on SQLite.
         self.staging_table: TableClause = table_clause(
-            f"stage_{table.name}", *(column(c) for c in self.columns)
+            f"stage_{table.name}", *(column(c.name, c.type) for c in table.columns)
         )
         self.postgres = conn.dialect.name == "postgresql"
         self.staged = 0

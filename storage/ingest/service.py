@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from storage import ledger_basis, models, tracking_totals
+from storage import ledger_basis, models, tracking_rollups
 from storage.ingest.kinds import (
     INFLUENCERS,
     HeaderError,
@@ -226,13 +226,13 @@ def _load_sheet(
             _group_rejects(parsed.rejected, groups)
             _write_rejects(parsed.rejected, raw_names, rejected_csv, header=not out.rejects)
             out.rejects = list(groups.values())
-    # The totals follow the rows in this same transaction, so no query ever sees them disagree.
+    # The rollups follow the rows in this same transaction, so no query sees them disagree.
     tracking = kind.table is models.tracking
     if tracking:
-        affected = tracking_totals.affected_by_staging(conn, stager.staging_table, stager.staged)
+        affected = tracking_rollups.affected_by_staging(conn, stager.staging_table, stager.staged)
     counts = stager.finish()
     if tracking and (counts.inserted or counts.updated):
-        tracking_totals.refresh(conn, affected)
+        tracking_rollups.refresh(conn, affected)
     out.inserted, out.updated, out.unchanged = counts.inserted, counts.updated, counts.unchanged
     out.duplicates, out.duplicate_lines = counts.duplicates, counts.duplicate_lines
     out.notes.extend(ctx.notes)

@@ -7,9 +7,9 @@ import random
 
 import pytest
 from alembic import command
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
-from storage import ledger_basis, models, tracking_totals
+from storage import ledger_basis, models, tracking_rollups
 from storage.db import _alembic_config, create_store_engine, upgrade
 from tests.helpers import INFLUENCERS_CSV, load, write
 
@@ -27,14 +27,16 @@ def _tracking_csv(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _random_rows(rng: random.Random, ids: range, influencers=INFLUENCERS) -> list[dict]:
+def _random_rows(
+    rng: random.Random, ids: range, influencers=INFLUENCERS, days: int = 28
+) -> list[dict]:
     return [
         {
             "id": f"T{i}",
             "influencer": rng.choice(influencers),
             "brand": rng.choice(["MuscleBlaze", "HKVitals"]),
             "product": rng.choice(["Whey", "Fish Oil"]),
-            "date": f"2025-01-{rng.randint(1, 28):02d}",
+            "date": f"2025-01-{rng.randint(1, days):02d}",
             "orders": rng.randint(0, 4),
             "revenue": f"{rng.randint(0, 500000) / 100:.2f}",
             "campaign": rng.choice(["", "Jan", "Feb"]),
@@ -44,61 +46,78 @@ def _random_rows(rng: random.Random, ids: range, influencers=INFLUENCERS) -> lis
 
 
 def _normal(rows) -> list[tuple]:
-    """(influencer, brand, product, campaign, orders, revenue, rows), comparable across stores."""
-    return sorted(((*r[:4], int(r[4]), round(float(r[5]), 2), int(r[6])) for r in rows), key=repr)
+    """Rows with numbers rounded alike and dates as text, comparable across stores."""
+    out = []
+    for row in rows:
+        out.append(tuple(
+            round(float(v), 2) if isinstance(v, float) or type(v).__name__ == "Decimal"
+            else v.isoformat() if isinstance(v, dt.date) else v
+            for v in row
+        ))  # fmt: skip
+    return sorted(out, key=repr)
 
 
-def _from_tracking(conn) -> list[tuple]:
-    group = (_t.c.influencer_id, _t.c.brand, _t.c.product, _t.c.campaign)
-    sums = (func.sum(_t.c.orders), func.sum(_t.c.revenue), func.count())
-    return _normal(conn.execute(select(*group, *sums).group_by(*group)).all())
+def _from_tracking(conn, rollup: tracking_rollups.Rollup) -> list[tuple]:
+    """What the rollup should hold, straight from tracking with the rollup's own sums."""
+    return _normal(conn.execute(rollup.grouped()).all())
 
 
-def _stored(conn) -> list[tuple]:
-    columns = ("influencer_id", "brand", "product", "campaign", "orders", "revenue", "row_count")
-    return _normal(conn.execute(select(*(_s.c[c] for c in columns))).all())
+def _stored(conn, rollup: tracking_rollups.Rollup) -> list[tuple]:
+    return _normal(conn.execute(select(rollup.table)).all())
 
 
-@pytest.mark.parametrize("full_rebuild", [False, True], ids=["per-influencer", "full-rebuild"])
+def _rollups_match(conn) -> None:
+    for rollup in tracking_rollups.ROLLUPS:
+        assert _stored(conn, rollup) == _from_tracking(conn, rollup), rollup.table.name
+
+
+@pytest.mark.parametrize("full_rebuild", [False, True], ids=["per-partition", "full-rebuild"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_totals_equal_the_tracking_sums_after_loads_that_insert_move_and_change_rows(
+def test_rollups_equal_the_tracking_sums_after_loads_that_insert_move_and_change_rows(
     store, tmp_path, monkeypatch, seed, full_rebuild
 ):
     if full_rebuild:
-        monkeypatch.setattr(tracking_totals, "FULL_REBUILD_ROWS", 0)
+        monkeypatch.setattr(tracking_rollups, "FULL_REBUILD_ROWS", 0)
     rng = random.Random(seed)
     load(store, write(tmp_path, "influencers.csv", INFLUENCERS_CSV))
     first = _random_rows(rng, range(40))
     assert load(store, write(tmp_path, "t1.csv", _tracking_csv(first))).files[0].status == "loaded"
-    # The second file re-sends half the rows with new values (another influencer, brand,
+    # The second file re-sends half the rows with new values (another influencer, day, brand,
     # product or count: old groups must lose them) and adds rows of its own. It names only
-    # INF1 and no influencer, so INF2's and INF3's totals change only through the moved rows.
-    second = _random_rows(rng, range(20, 60), influencers=["INF1", ""])
+    # INF1 and no influencer, and days of the first half of the month only, so other
+    # influencers' totals and later days change only through the moved rows.
+    second = _random_rows(rng, range(20, 60), influencers=["INF1", ""], days=14)
     assert load(store, write(tmp_path, "t2.csv", _tracking_csv(second))).files[0].status == "loaded"
     with store.connect() as conn:
-        expected = _from_tracking(conn)
-        assert len(expected) > 5 and sum(r[6] for r in expected) == 60
-        assert _stored(conn) == expected
+        totals = _from_tracking(conn, tracking_rollups.TOTALS)
+        assert len(totals) > 5 and sum(r[6] for r in totals) == 60
+        days = _from_tracking(conn, tracking_rollups.DAILY)
+        assert len(days) > 10 and sum(r[7] for r in days) > 0  # some unattributed rows
+        _rollups_match(conn)
 
 
-def test_a_reload_of_the_same_file_leaves_the_totals_alone(store, tmp_path):
+def test_a_reload_of_the_same_file_leaves_the_rollups_alone(store, tmp_path):
     load(store, write(tmp_path, "influencers.csv", INFLUENCERS_CSV))
     path = write(tmp_path, "t.csv", _tracking_csv(_random_rows(random.Random(7), range(30))))
     load(store, path)
     with store.connect() as conn:
-        before = _stored(conn)
+        before = [_stored(conn, r) for r in tracking_rollups.ROLLUPS]
     load(store, path)
     with store.connect() as conn:
-        assert _stored(conn) == before == _from_tracking(conn)
+        assert [_stored(conn, r) for r in tracking_rollups.ROLLUPS] == before
+        _rollups_match(conn)
 
 
-def test_upgrading_a_store_with_tracking_rows_fills_the_totals(store_url):
+@pytest.mark.parametrize("start", ["0003", "0004"])
+def test_upgrading_a_store_with_data_fills_every_derived_table(store_url, start):
+    """0004 and 0005 add derived tables to stores that may hold data already; the rows must
+    be there after the upgrade, whichever revision the store was at."""
     engine = create_store_engine(store_url)
     try:
         with engine.begin() as conn:
             config = _alembic_config()
             config.attributes["connection"] = conn
-            command.upgrade(config, "0003")
+            command.upgrade(config, start)
             conn.execute(insert(models.influencers).values(
                 influencer_id="I1", name="A", category="Fit", gender="Male",
                 follower_count=10, platform="Instagram"))  # fmt: skip
@@ -114,11 +133,19 @@ def test_upgrading_a_store_with_tracking_rows_fills_the_totals(store_url):
                 row_key="y", influencer_id="I1", basis="order", total_payout=6.0))  # fmt: skip
         assert upgrade(engine) is True
         with engine.connect() as conn:
-            assert _stored(conn) == sorted(
-                [("I1", "B", "p", None, 3, 15.0, 2), (None, "B", "p", None, 3, 1.0, 1)], key=repr
+            assert _stored(conn, tracking_rollups.TOTALS) == _normal(
+                [("I1", "B", "p", None, 3, 15.0, 2), (None, "B", "p", None, 3, 1.0, 1)]
             )
+            assert _stored(conn, tracking_rollups.DAILY) == _normal([
+                (dt.date(2025, 1, 1), "B", "p", None, 10.5, 2, 0.0, 0),
+                (dt.date(2025, 1, 2), "B", "p", None, 4.5, 1, 1.0, 1),
+            ])  # fmt: skip
             plans = models.payout_plans
             plan = conn.execute(select(plans.c.rule, plans.c.orders_total, plans.c.total)).all()
             assert [tuple(p) for p in plan] == [(ledger_basis.RULE_ORDERS, 3.0, 6.0)]
+            # 6.00 over the payout's 3 orders: 2.00 per order of that group, nothing per post
+            assert _normal(conn.execute(select(models.cost_rates)).all()) == [
+                ("I1", "B", "p", None, 2.0, 0.0)
+            ]
     finally:
         engine.dispose()
