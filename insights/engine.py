@@ -9,10 +9,12 @@ grouped in SQL by that key. Ratios are always computed from final sums (`Metrics
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from insights import metrics
 from insights.query import Query, QueryError, Window
@@ -24,10 +26,13 @@ from insights.scope import (
     load_influencers,
     resolve,
 )
+from insights.single_flight import SingleFlight
+from storage.summary import data_version
 
 INFLUENCER_DIMS = ("influencer", "platform", "category", "gender", "tier", "persona")
 DEFAULT_PERSONA = ("tier", "category")
 _SUMS = ["revenue", "orders", "cost", "posts", "engagements", "reach"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,36 @@ class Thresholds:
     persona_min_spend: float = 0.0
 
 
-def answer(db: Engine, query: Query, thresholds: Thresholds | None = None) -> Answer:
+class SharedSums:
+    """A window's per-influencer sums and baseline, shared by answers until the data changes.
+
+    Commands that differ in breakdown, ranking or influencer filters (`by=tier`, `/personas`,
+    `platform=Instagram`) all start from the same per-influencer sums of their window and brand/
+    product/campaign filters, and the previous window's deltas from the same sums again: a
+    burst of questions about last month computes them once. Keyed by the data version, so a
+    load makes the next answer fresh.
+    """
+
+    def __init__(self, entries: int = 32) -> None:
+        self._values: SingleFlight = SingleFlight(entries)
+
+    @property
+    def computed(self) -> int:
+        return self._values.computed
+
+    def get(self, conn: Connection, part: str, scope: Scope, compute: Callable[[], T]) -> T:
+        # The version is read before computing: sums stored under a version are never older.
+        key = (data_version(conn), part, scope.window, scope.explicit_window, scope.brands,
+               scope.products, scope.campaigns)  # fmt: skip
+        return self._values.get(key, compute)
+
+
+def answer(
+    db: Engine,
+    query: Query,
+    thresholds: Thresholds | None = None,
+    shared: SharedSums | None = None,
+) -> Answer:
     """The answer to one parsed query, or a `QueryError` for values the store does not hold."""
     thresholds = thresholds or Thresholds()
     with db.connect() as conn:
@@ -51,7 +85,7 @@ def answer(db: Engine, query: Query, thresholds: Thresholds | None = None) -> An
             filters = {**query.filters, "influencer": (subject,)}
             query = replace(query, filters=filters)
         scope = resolve(conn, query, people)
-        ctx = _Context(conn, query, scope, people, thresholds)
+        ctx = _Context(conn, query, scope, people, thresholds, shared)
         handler = {
             "roas": ctx.roas,
             "underperformers": ctx.underperformers,
@@ -64,51 +98,85 @@ def answer(db: Engine, query: Query, thresholds: Thresholds | None = None) -> An
         return handler()
 
 
-def totals(db: Engine, query: Query, thresholds: Thresholds | None = None) -> Totals:
+def totals(
+    db: Engine,
+    query: Query,
+    thresholds: Thresholds | None = None,
+    shared: SharedSums | None = None,
+) -> Totals:
     """Only the totals of `query`'s scope (for deltas against an earlier window)."""
     thresholds = thresholds or Thresholds()
     with db.connect() as conn:
         people = load_influencers(conn, thresholds.tier_bounds)
         scope = resolve(conn, query, people)
-        return _Context(conn, query, scope, people, thresholds).totals()
+        return _Context(conn, query, scope, people, thresholds, shared).totals()
 
 
 def previous_totals(
-    db: Engine, query: Query, thresholds: Thresholds | None = None
+    db: Engine,
+    query: Query,
+    thresholds: Thresholds | None = None,
+    shared: SharedSums | None = None,
 ) -> Totals | None:
     """Totals over the window of equal length right before the query's, if it names one."""
     window = query.window
     if window.start is None or window.end is None:
         return None
     earlier = replace(query, window=window.previous(), period=None)
-    return totals(db, earlier, thresholds)
+    return totals(db, earlier, thresholds, shared)
 
 
 class _Context:
-    def __init__(self, conn, query: Query, scope: Scope, people: pd.DataFrame, th: Thresholds):
+    def __init__(
+        self,
+        conn: Connection,
+        query: Query,
+        scope: Scope,
+        people: pd.DataFrame,
+        th: Thresholds,
+        shared: SharedSums | None,
+    ) -> None:
         self.conn, self.query, self.scope, self.people, self.th = conn, query, scope, people, th
+        self.shared = shared
         self._per_influencer: pd.DataFrame | None = None
         self._lift: metrics.Lift | bool | None = False
 
     # --- building blocks -------------------------------------------------------------------
 
+    def _window_part(self, part: str, compute: Callable[[Scope], T]) -> T:
+        """`compute` over the scope without influencer filters, shared when possible: the
+        influencer filters are applied afterwards (per-influencer rows) or not at all (lift)."""
+        scope = replace(self.scope, influencer_ids=None)
+        if self.shared is None:
+            return compute(scope)
+        return self.shared.get(self.conn, part, scope, lambda: compute(scope))
+
+    def _sums(self, scope: Scope) -> pd.DataFrame:
+        key = "influencer_id"
+        rev = metrics.revenue(self.conn, scope, key).drop(columns="influencers")
+        cost = metrics.cost(self.conn, scope, key)
+        posts = metrics.posts(self.conn, scope, key)
+        frame = rev.merge(cost, on="key", how="outer").merge(posts, on="key", how="outer")
+        frame = frame.rename(columns={"key": "influencer_id"}).set_index("influencer_id")
+        return frame.reindex(columns=_SUMS).fillna(0)
+
     def per_influencer(self) -> pd.DataFrame:
         """Sums per influencer in scope, indexed by influencer_id, with the influencer's traits."""
         if self._per_influencer is None:
-            key = "influencer_id"
-            rev = metrics.revenue(self.conn, self.scope, key).drop(columns="influencers")
-            cost = metrics.cost(self.conn, self.scope, key)
-            posts = metrics.posts(self.conn, self.scope, key)
-            frame = rev.merge(cost, on="key", how="outer").merge(posts, on="key", how="outer")
-            frame = frame.rename(columns={"key": "influencer_id"}).set_index("influencer_id")
-            frame = frame.reindex(columns=_SUMS).fillna(0)
+            frame = self._window_part("sums", self._sums)
+            if self.scope.influencer_ids is not None:
+                frame = frame[frame.index.isin(self.scope.influencer_ids)]
             traits = self.people.drop(columns="influencer_id")
             self._per_influencer = frame.join(traits, how="left")
         return self._per_influencer
 
     def scope_lift(self) -> metrics.Lift | None:
+        """The baseline of the scope's brands/products/campaigns: no influencer filter applies
+        (docs/metrics.md: an influencer subset gets its share of this lift)."""
         if self._lift is False:
-            self._lift = metrics.lift(self.conn, self.scope, self.scope.window, None).get(None)
+            self._lift = self._window_part(
+                "lift", lambda scope: metrics.lift(self.conn, scope, scope.window, None).get(None)
+            )
         return self._lift  # type: ignore[return-value]
 
     def _incremental(self, revenue: float) -> float | None:
@@ -360,4 +428,4 @@ def _top(rows: list[Row], top: int, chronological: bool) -> tuple[list[Row], boo
     return ordered[:top], len(ordered) > top
 
 
-__all__ = ["Thresholds", "Window", "answer", "previous_totals", "totals"]
+__all__ = ["SharedSums", "Thresholds", "Window", "answer", "previous_totals", "totals"]

@@ -99,3 +99,47 @@ def test_only_the_most_recent_answers_are_kept(db):
     assert cache.computed == 3
     cache.prepared(queries[0], Thresholds())  # evicted, computed again
     assert cache.computed == 4
+
+
+# Commands that differ in breakdown, ranking or influencer filters, over two windows, with and
+# without brand filters: each must equal its answer computed alone.
+SHARING = [
+    "/roas from=2025-03-01 to=2025-03-10",
+    "/roas by=tier from=2025-03-01 to=2025-03-10",
+    "/roas platform=Instagram by=category from=2025-03-01 to=2025-03-10",
+    "/underperformers from=2025-03-01 to=2025-03-10",
+    "/personas from=2025-03-01 to=2025-03-10",
+    "/roas brand=MuscleBlaze by=influencer from=2025-03-01 to=2025-03-10",
+    "/roas brand=MuscleBlaze gender=Female from=2025-03-01 to=2025-03-10",
+    "/roas trend from=2025-03-01 to=2025-03-10",
+    "/roas by=platform",
+    "/influencer A",
+]
+
+
+def test_answers_sharing_sums_equal_the_answers_computed_alone(db):
+    cache = _cache(db)
+    for text in SHARING:
+        query = parse(text, TODAY)
+        got = cache.prepared(query, Thresholds())
+        assert got.answer.to_dict() == answer(db, query, Thresholds()).to_dict(), text
+        assert got.previous == previous_totals(db, query, Thresholds()), text
+    # Sums and lift per (window, brand filter): 03-01..10 and the 10 days before, with and
+    # without MuscleBlaze, and all-time: 5 windows x 2 parts, for 10 commands and their deltas.
+    assert cache.sums.computed == 10
+
+
+def test_shared_sums_follow_the_data(db):
+    cache = _cache(db)
+    by_tier = parse("/roas by=tier from=2025-03-01 to=2025-03-10", TODAY)
+    before = cache.prepared(by_tier, Thresholds()).answer.totals
+    extra = (
+        "tracking_id,source,influencer_id,brand,product,campaign,date,orders,revenue\n"
+        "T901,influencer,A,MuscleBlaze,Whey,MB-Mar,2025-03-05,1,1000\n"
+    )
+    assert ingest_bytes(db, extra.encode(), "more.csv", Origin("cli", "tester")).status == "loaded"
+    # Another command over the same window after the load: the sums are not the old ones.
+    by_gender = parse("/roas by=gender from=2025-03-01 to=2025-03-10", TODAY)
+    after = cache.prepared(by_gender, Thresholds()).answer.totals
+    assert after.revenue == pytest.approx(before.revenue + 1000.0)
+    assert after == answer(db, by_gender, Thresholds()).totals
