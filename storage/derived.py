@@ -1,16 +1,36 @@
-"""Every derived table rebuilt whole from the data, in the order they depend on each other.
+"""The derived tables: what a load touches, and every table rebuilt whole.
 
-Ingest keeps them up to date by itself; this is for rows written other than through ingest:
-the upgrade that creates the tables on a store holding data, and tests that insert rows.
+Ingest keeps the derived tables (storage.tracking_rollups, storage.ledger_basis) up to date in
+the loading transaction by recomputing only the partitions a load touches: the influencers and
+days of the rows it writes, old values and new. `rebuild_all` is for rows written other than
+through ingest: the upgrade that creates the tables on a store holding data, and tests that
+insert rows.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
 from storage import ledger_basis, tracking_rollups
 
+if TYPE_CHECKING:
+    from storage.ingest.load import Stager
+
+# Above this many staged rows a load rebuilds the derived tables whole: one grouped scan is then
+# cheaper than finding the old values of that many rows, and the lists of touched values long.
+FULL_REBUILD_ROWS = 50_000
+
+
+def touched(stager: Stager, columns: tuple[str, ...]) -> dict[str, set] | None:
+    """Before the upsert: per column, the values among the staged rows and the rows they will
+    replace (None for a NULL); None when the load is big enough to rebuild everything."""
+    if stager.staged > FULL_REBUILD_ROWS:
+        return None
+    return {column: stager.touched(column) for column in columns}
+
 
 def rebuild_all(conn: Connection) -> None:
     tracking_rollups.refresh(conn, None)
-    ledger_basis.rebuild(conn)  # reads tracking_totals
+    ledger_basis.rebuild(conn, None)  # reads tracking_totals

@@ -14,12 +14,13 @@ being recomputed by every answer. From them, `cost_rates` folds all payouts of a
 (influencer, brand, product, campaign) into what one order of the group costs (rule 1) and what
 one post of the influencer costs and books to the group (rule 2): a share of a payout is
 linear in the orders or posts it covers, so the cost of any window is the orders and posts in it
-times these rates, and `insights.cost` only multiplies. The tables are rebuilt whole: a partial
-update would have to follow every way a load of influencers, posts, tracking or payouts can
-change a payout's rule.
+times these rates, and `insights.cost` only multiplies. A load rebuilds the rows of the
+influencers whose payouts, posts or sales it touches (`storage.derived.touched`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlalchemy import (
     Connection,
@@ -35,6 +36,8 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FromClause
 
 from storage import models
 
@@ -45,15 +48,31 @@ _s, _p, _pay = models.tracking_totals, models.posts, models.payouts
 _pairs_t, _plans_t, _rates_t = models.payout_pairs, models.payout_plans, models.cost_rates
 
 
-def rebuild(conn: Connection) -> None:
-    """The three tables from the store's current rows (after `tracking_totals` is up to date)."""
+def rebuild(conn: Connection, influencers: set[str] | None) -> None:
+    """The three tables' rows of `influencers` (None: all) from the store's current rows, after
+    `tracking_totals` is up to date. Every row of them belongs to one influencer, the payout's,
+    and depends only on that influencer's payouts, posts and sales."""
+    if influencers is not None and not influencers:
+        return
+    mine = _of(influencers)
     for table in (_rates_t, _plans_t, _pairs_t):
-        conn.execute(delete(table))
-    for table, statement in ((_pairs_t, _pairs()), (_plans_t, _plans()), (_rates_t, _rates())):
+        conn.execute(delete(table).where(*mine(table)))
+    for table, statement in ((_pairs_t, _pairs(mine)), (_plans_t, _plans(mine)),
+                             (_rates_t, _rates(mine))):  # fmt: skip
         conn.execute(insert(table).from_select(statement.selected_columns.keys(), statement))
 
 
-def _pairs():
+def _of(influencers: set[str] | None) -> Callable[[FromClause], list[ColumnElement[bool]]]:
+    """Conditions keeping a table's rows of `influencers` (none for all)."""
+    ids = None if influencers is None else sorted(influencers)
+
+    def conditions(table: FromClause) -> list[ColumnElement[bool]]:
+        return [] if ids is None else [table.c.influencer_id.in_(ids)]
+
+    return conditions
+
+
+def _pairs(mine):
     """Each payout with the attributed (influencer, brand, product, campaign) groups it may use.
 
     Four equi-joins, one per "names a brand / a campaign" case, instead of one join with
@@ -69,17 +88,17 @@ def _pairs():
     named_brand, named_campaign = pay.c.brand.is_not(None), pay.c.campaign.is_not(None)
     return union_all(
         select(*cols).join_from(pay, _s, and_(same, brand, campaign))
-        .where(named_brand, named_campaign),
+        .where(named_brand, named_campaign, *mine(pay)),
         select(*cols).join_from(pay, _s, and_(same, brand))
-        .where(named_brand, pay.c.campaign.is_(None)),
+        .where(named_brand, pay.c.campaign.is_(None), *mine(pay)),
         select(*cols).join_from(pay, _s, and_(same, campaign))
-        .where(pay.c.brand.is_(None), named_campaign),
+        .where(pay.c.brand.is_(None), named_campaign, *mine(pay)),
         select(*cols).join_from(pay, _s, same)
-        .where(pay.c.brand.is_(None), pay.c.campaign.is_(None)),
+        .where(pay.c.brand.is_(None), pay.c.campaign.is_(None), *mine(pay)),
     )  # fmt: skip
 
 
-def _plans():
+def _plans(mine):
     """One row per payout: its totals over its pairs, its influencer's posts, and its rule."""
     pay = _pay.alias("pay")
     spread = (
@@ -88,11 +107,13 @@ def _plans():
             func.sum(_pairs_t.c.orders).label("orders_total"),
             func.sum(_pairs_t.c.revenue).label("revenue_total"),
         )
+        .where(*mine(_pairs_t))
         .group_by(_pairs_t.c.row_key)
         .subquery("spread")
     )
     posts = (
         select(_p.c.influencer_id, func.count().label("posts_total"))
+        .where(*mine(_p))
         .group_by(_p.c.influencer_id)
         .subquery("post_totals")
     )
@@ -121,10 +142,11 @@ def _plans():
         .select_from(pay)
         .outerjoin(spread, spread.c.row_key == pay.c.row_key)
         .outerjoin(posts, posts.c.influencer_id == pay.c.influencer_id)
+        .where(*mine(pay))
     )
 
 
-def _rates():
+def _rates(mine):
     """Per sales group: the cost of one of its orders and of one post booked to it.
 
     Rule 1 spreads `total` over the pairs' orders: `total / orders_total` per order. Rule 2 gives
@@ -138,13 +160,13 @@ def _rates():
         select(*group, (pay.c.total / pay.c.orders_total).label("per_order"),
                literal(0.0).label("per_post"))
         .join_from(pay, _pairs_t, _pairs_t.c.row_key == pay.c.row_key)
-        .where(pay.c.rule == RULE_ORDERS),
+        .where(pay.c.rule == RULE_ORDERS, *mine(pay)),
         select(*group, literal(0.0),
                per_post * cast(_pairs_t.c.revenue, Float) / pay.c.revenue_total)
         .join_from(pay, _pairs_t, _pairs_t.c.row_key == pay.c.row_key)
-        .where(pay.c.rule == RULE_POSTS, pay.c.revenue_total > 0),
+        .where(pay.c.rule == RULE_POSTS, pay.c.revenue_total > 0, *mine(pay)),
         select(pay.c.influencer_id, pay.c.brand, null(), pay.c.campaign, literal(0.0), per_post)
-        .where(pay.c.rule == RULE_POSTS, pay.c.revenue_total <= 0),
+        .where(pay.c.rule == RULE_POSTS, pay.c.revenue_total <= 0, *mine(pay)),
     ).subquery("shares")  # fmt: skip
     keys = [shares.c.influencer_id, shares.c.brand, shares.c.product, shares.c.campaign]
     return select(

@@ -7,9 +7,8 @@ Two rollups, each partitioned by one column of tracking:
 
 A load recomputes every partition it touches, holding the old and the new values of the rows
 it writes, rather than patching with deltas: a row that a new file moves to another influencer,
-date or product changes two partitions, and recomputing both is exact by construction. A load
-bigger than `FULL_REBUILD_ROWS` rebuilds both whole: one grouped scan is then cheaper than
-finding the old values of that many rows.
+date or product changes two partitions, and recomputing both is exact by construction. A big
+load rebuilds both whole (`storage.derived.FULL_REBUILD_ROWS`).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from sqlalchemy import (
     Column,
     Connection,
     Table,
-    TableClause,
     case,
     delete,
     func,
@@ -29,13 +27,11 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    union,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage import models
 
-FULL_REBUILD_ROWS = 50_000
 _t = models.tracking
 _attributed = _t.c.influencer_id.is_not(None)
 
@@ -71,30 +67,12 @@ DAILY = Rollup(
 )
 ROLLUPS = (TOTALS, DAILY)
 
-# Per rollup table name: the partition values a load may change (None among them: NULL), or
-# None for all of them.
-Affected = dict[str, set | None]
 
-
-def affected_by_staging(conn: Connection, staging: TableClause, staged_rows: int) -> Affected:
-    """Before the upsert: the partitions of the staged rows and of the rows they will replace."""
-    if staged_rows > FULL_REBUILD_ROWS:
-        return {r.table.name: None for r in ROLLUPS}
-    affected: Affected = {}
+def refresh(conn: Connection, touched: dict[str, set] | None) -> None:
+    """After the upsert: recompute the partitions a load touched, given per partition column
+    (`storage.derived.touched`); None: every rollup whole."""
     for rollup in ROLLUPS:
-        column = rollup.partition
-        replaced = select(_t.c[column]).join(staging, staging.c.row_key == _t.c.row_key)
-        affected[rollup.table.name] = set(
-            conn.execute(union(select(staging.c[column]), replaced)).scalars()
-        )
-    return affected
-
-
-def refresh(conn: Connection, affected: Affected | None) -> None:
-    """After the upsert: recompute the affected partitions (None: every rollup whole)."""
-    for rollup in ROLLUPS:
-        values = None if affected is None else affected[rollup.table.name]
-        _refresh(conn, rollup, values)
+        _refresh(conn, rollup, None if touched is None else touched[rollup.partition])
 
 
 def _refresh(conn: Connection, rollup: Rollup, values: set | None) -> None:

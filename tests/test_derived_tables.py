@@ -9,7 +9,7 @@ import pytest
 from alembic import command
 from sqlalchemy import insert, select
 
-from storage import ledger_basis, models, tracking_rollups
+from storage import derived, ledger_basis, models, tracking_rollups
 from storage.db import _alembic_config, create_store_engine, upgrade
 from tests.helpers import INFLUENCERS_CSV, load, write
 
@@ -77,7 +77,7 @@ def test_rollups_equal_the_tracking_sums_after_loads_that_insert_move_and_change
     store, tmp_path, monkeypatch, seed, full_rebuild
 ):
     if full_rebuild:
-        monkeypatch.setattr(tracking_rollups, "FULL_REBUILD_ROWS", 0)
+        monkeypatch.setattr(derived, "FULL_REBUILD_ROWS", 0)
     rng = random.Random(seed)
     load(store, write(tmp_path, "influencers.csv", INFLUENCERS_CSV))
     first = _random_rows(rng, range(40))
@@ -106,6 +106,60 @@ def test_a_reload_of_the_same_file_leaves_the_rollups_alone(store, tmp_path):
     with store.connect() as conn:
         assert [_stored(conn, r) for r in tracking_rollups.ROLLUPS] == before
         _rollups_match(conn)
+
+
+def _ledger(conn) -> list[list[tuple]]:
+    tables = (models.payout_pairs, models.payout_plans, models.cost_rates)
+    return [_normal(conn.execute(select(t)).all()) for t in tables]
+
+
+def _posts_csv(rng: random.Random, ids: range, influencers: list[str]) -> str:
+    lines = ["post_id,influencer_id,platform,date,reach,likes,comments"]
+    lines += [
+        f"S{i},{rng.choice(influencers)},Instagram,2025-01-{rng.randint(1, 28):02d},1000,10,1"
+        for i in ids
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _payouts_csv(rng: random.Random, ids: range, influencers: list[str]) -> str:
+    lines = ["payout_id,influencer_id,basis,total_payout,payout_date,brand,campaign"]
+    lines += [
+        f"Y{i},{rng.choice(influencers)},{rng.choice(['order', 'post', 'flat'])},"
+        f"{rng.randint(100, 5000)},2025-01-{rng.randint(1, 28):02d},"
+        f"{rng.choice(['', 'MuscleBlaze', 'HKVitals', 'Gritzo'])},{rng.choice(['', 'Jan', 'Feb'])}"
+        for i in ids
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_ledger_of_touched_influencers_equals_a_whole_rebuild(store, tmp_path, seed):
+    """Loads that move sales, posts and payouts between influencers rebuild only the
+    influencers they touch; the result must equal rebuilding every payout from scratch."""
+    rng = random.Random(seed)
+    everyone, some = ["INF1", "INF2", "INF3"], ["INF2", "INF3"]
+    files = [
+        ("influencers.csv", INFLUENCERS_CSV),
+        ("t1.csv", _tracking_csv(_random_rows(rng, range(40)))),
+        ("posts1.csv", _posts_csv(rng, range(12), everyone)),
+        ("payouts1.csv", _payouts_csv(rng, range(15), everyone)),
+        # Each later file re-sends rows of the first ones under other influencers, or adds some:
+        # the influencers that lose them must be rebuilt as well as those that gain them.
+        ("t2.csv", _tracking_csv(_random_rows(rng, range(30, 50), influencers=["INF1", ""]))),
+        ("posts2.csv", _posts_csv(rng, range(6, 16), some)),
+        ("payouts2.csv", _payouts_csv(rng, range(10, 20), ["INF1"])),
+        ("t3.csv", _tracking_csv(_random_rows(rng, range(0, 10), influencers=["INF3"]))),
+    ]
+    for name, text in files:
+        result = load(store, write(tmp_path, name, text)).files[0]
+        assert result.status == "loaded", (name, result.message)
+        with store.connect() as conn:
+            kept = _ledger(conn)
+            ledger_basis.rebuild(conn, None)
+            assert _ledger(conn) == kept, f"after {name}"
+            conn.rollback()
+    assert all(kept), "every ledger table holds rows"
 
 
 @pytest.mark.parametrize("start", ["0003", "0004"])

@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Connection, Table, TableClause, column, text
+from sqlalchemy import Connection, Table, TableClause, column, select, text, union
 from sqlalchemy import table as table_clause
 from sqlalchemy.exc import DBAPIError
 
@@ -114,6 +114,15 @@ class Stager:
             raise DBAPIError.instance(sql, None, exc, self.conn.dialect.loaded_dbapi.Error) from exc
         finally:
             cursor.close()
+
+    def touched(self, column: str) -> set:
+        """Before `finish`: the values of `column` in the staged rows and in the rows they will
+        replace, i.e. every value whose derived figures this load may change."""
+        staged = self.staging_table.c[column]
+        replaced = select(self.table.c[column]).join(
+            self.staging_table, self.staging_table.c[self.key] == self.table.c[self.key]
+        )
+        return set(self.conn.execute(union(select(staged), replaced)).scalars())
 
     def finish(self) -> LoadCounts:
         """Upsert the staged rows into the table and say exactly what that changed."""

@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from storage import ledger_basis, models, tracking_rollups
+from storage import derived, ledger_basis, models, tracking_rollups
 from storage.ingest.kinds import (
     INFLUENCERS,
     HeaderError,
@@ -34,6 +34,13 @@ from storage.ingest.readers import LINE, FormatError, Sheet, Upload, fingerprint
 from storage.ingest.results import BatchResult, FileResult, RejectGroup, SheetResult
 
 log = logging.getLogger(__name__)
+# The columns that partition the derived tables, per table whose rows feed them: tracking feeds
+# the rollups (by influencer and by day) and, with posts and payouts, the ledger (by influencer).
+_DERIVED_PARTITIONS = {
+    models.tracking.name: ("influencer_id", "date"),
+    models.posts.name: ("influencer_id",),
+    models.payouts.name: ("influencer_id",),
+}
 
 Progress = Callable[[str, int, int], None]  # (filename, bytes done, bytes in all)
 _EXAMPLES = 3
@@ -168,16 +175,19 @@ def _load(
     try:
         with engine.begin() as conn:
             known = _influencer_ids(conn)
+            ledger: set[str] | None = set()  # influencers whose cost basis changes (None: all)
             for sheet, kind, ignored in plan.sheets:
-                result.sheets.append(
-                    _load_sheet(conn, sheet, kind, ignored, known, options, report)
-                )
+                done, touched = _load_sheet(conn, sheet, kind, ignored, known, options, report)
+                result.sheets.append(done)
+                if touched is None:
+                    ledger = None
+                elif ledger is not None:
+                    ledger |= touched.get("influencer_id", set()) - {None}
                 if kind is INFLUENCERS:
                     known = _influencer_ids(conn)
             if result.total("inserted") + result.total("updated") + result.total("unchanged") == 0:
                 raise _Refused(_nothing_valid(result))
-            if result.total("inserted") + result.total("updated"):
-                ledger_basis.rebuild(conn)
+            ledger_basis.rebuild(conn, ledger)
             result.status = "partial" if result.total("rejected") else "loaded"
             result.message = _summary_line(result)
             result.sheets[0].notes[:0] = plan.notes
@@ -206,7 +216,8 @@ def _load_sheet(
     known: set[str],
     options: Options,
     report: Callable[[int], None],
-) -> SheetResult:
+) -> tuple[SheetResult, dict[str, set] | None]:
+    """The sheet loaded, and what it changed for the derived tables (`derived.touched`)."""
     out = SheetResult(kind=kind.name, sheet=sheet.name, ignored_columns=ignored)
     ctx = ParseContext(
         known_influencers=None if kind is INFLUENCERS else known,
@@ -226,13 +237,15 @@ def _load_sheet(
             _group_rejects(parsed.rejected, groups)
             _write_rejects(parsed.rejected, raw_names, rejected_csv, header=not out.rejects)
             out.rejects = list(groups.values())
-    # The rollups follow the rows in this same transaction, so no query sees them disagree.
-    tracking = kind.table is models.tracking
-    if tracking:
-        affected = tracking_rollups.affected_by_staging(conn, stager.staging_table, stager.staged)
+    # The derived tables follow the rows in this same transaction, so no query sees them
+    # disagree: the partitions this sheet touches are read before the upsert replaces rows.
+    partitions = _DERIVED_PARTITIONS.get(kind.table.name, ())
+    touched = derived.touched(stager, partitions) if partitions else {}
     counts = stager.finish()
-    if tracking and (counts.inserted or counts.updated):
-        tracking_rollups.refresh(conn, affected)
+    if not (counts.inserted or counts.updated):
+        touched = {}
+    elif kind.table is models.tracking:
+        tracking_rollups.refresh(conn, touched)
     out.inserted, out.updated, out.unchanged = counts.inserted, counts.updated, counts.unchanged
     out.duplicates, out.duplicate_lines = counts.duplicates, counts.duplicate_lines
     out.notes.extend(ctx.notes)
@@ -240,7 +253,7 @@ def _load_sheet(
         out.notes.append(f"columns ignored: {', '.join(ignored)}")
     if out.rejected:
         out.rejected_csv = rejected_csv.getvalue().encode("utf-8-sig")
-    return out
+    return out, touched
 
 
 def _chunk_names(sheet: Sheet) -> list[str]:
