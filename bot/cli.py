@@ -252,7 +252,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            print("roasbot connected to Slack in Socket Mode", file=sys.stderr)
+            print("roasbot: connecting to Slack in Socket Mode", file=sys.stderr)
             SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
             return 0
         from bot.slack.http import serve

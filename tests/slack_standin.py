@@ -307,8 +307,12 @@ class SlackStandIn:
         bot_user_id: str = "UBOT01",
         bot_id: str = "BBOT01",
         team_id: str = "T0001",
+        app_token: str = "xapp-1-A123456-test-token",
     ) -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
+        # What apps.connections.open hands out: a tests.socket_mode_standin URL, when one runs.
+        self.socket_mode_url: str | None = None
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.team_id = team_id
@@ -337,6 +341,7 @@ class SlackStandIn:
             "files.info": self._files_info,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
+            "apps.connections.open": self._apps_connections_open,
         }
 
     # ----------------------------------------------------------------- lifecycle
@@ -569,8 +574,12 @@ class SlackStandIn:
                     raise _SlackError(failure.error)
                 if not token:
                     raise _SlackError("not_authed")
-                if token != self.bot_token:
+                # Socket Mode's one method takes the app-level token, and only that token.
+                app_level = method == "apps.connections.open"
+                if token not in (self.bot_token, self.app_token):
                     raise _SlackError("invalid_auth")
+                if app_level != (token == self.app_token):
+                    raise _SlackError("not_allowed_token_type")
                 handler = self._methods.get(method)
                 if handler is None:
                     raise _SlackError("unknown_method", req_method=method)
@@ -653,6 +662,11 @@ class SlackStandIn:
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+
+    def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self.socket_mode_url is None:
+            raise _SlackError("socket_mode_not_enabled")  # hypothetical: no socket to hand out
+        return {"url": self.socket_mode_url}
 
     def _chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = params.get("channel")

@@ -1,0 +1,107 @@
+"""End to end: `roasbot serve` in Socket Mode as a real process.
+
+With SLACK_APP_TOKEN set the bot opens the connection itself: `apps.connections.open` on the
+Web API stand-in, then a WebSocket to the Socket Mode stand-in, which sends it envelopes as
+Slack does. The same listeners answer as in HTTP mode; only the transport differs, so these
+tests check the transport: acks with their envelope ids inside Slack's 3 seconds, an ephemeral
+reply carried in the ack, and the answer posted through the Web API afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import pytest
+
+from tests.slack_standin import SlackStandIn, slash_command_body
+from tests.socket_mode_standin import SocketModeStandIn
+from tests.test_slack_e2e import CHANNEL, SECRET, TOKEN, WINDOW, _load_fixture, headed
+
+APP_TOKEN = "xapp-1-A123456-7777-socketmodetoken"
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('socket') / 'roasbot.db'}"
+    _load_fixture(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[tuple[SlackStandIn, SocketModeStandIn]]:
+    with SlackStandIn(bot_token=TOKEN, app_token=APP_TOKEN) as web, SocketModeStandIn() as sock:
+        web.socket_mode_url = sock.url
+        yield web, sock
+
+
+@pytest.fixture(scope="module")
+def bot(database, slack) -> Iterator[subprocess.Popen]:
+    web, sock = slack
+    prefixes = ("SLACK_", "DATABASE_", "ADMIN_", "UPLOAD_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env.update(
+        DATABASE_URL=database,
+        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        SLACK_API_URL=web.api_url,
+    )
+    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"roasbot-socket-{os.getpid()}.log"
+    with open(log_path, "w+") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve"], env=env, stdout=log, stderr=log
+        )
+        try:
+            sock.wait_connected(timeout=60)
+        except AssertionError:
+            process.kill()
+            log.seek(0)
+            raise AssertionError(
+                f"no Socket Mode connection; the bot said:\n{log.read()}"
+            ) from None
+        yield process
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _command(text: str, response_url: str) -> dict[str, str]:
+    """A slash command's fields as a Socket Mode payload carries them (the same as the form)."""
+    return dict(parse_qsl(slash_command_body("/roas", text, response_url).decode()))
+
+
+def test_the_bot_opens_the_connection_with_the_app_token(bot, slack):
+    web, _ = slack
+    [opened] = web.calls("apps.connections.open")
+    assert opened.token == APP_TOKEN and opened.response["ok"] is True
+
+
+def test_a_slash_command_is_acked_then_answered_with_figures_and_a_chart(bot, slack):
+    web, sock = slack
+    envelope = sock.send("slash_commands", _command(f"{WINDOW} by=brand", web.response_url()))
+    ack = sock.wait_ack(envelope, timeout=3)
+    assert ack.seconds < 3
+    [message] = web.wait_for("chat.postMessage", where=headed("ROAS by brand"), timeout=30)
+    fields = {f["text"].split("\n")[0]: f["text"] for f in message.params["blocks"][1]["fields"]}
+    assert fields["*ROAS*"] == "*ROAS*\n2.22x" and fields["*Revenue*"] == "*Revenue*\n₹5,000"
+    ts = message.response["ts"]
+    web.wait_for(
+        "files.completeUploadExternal", timeout=30, where=lambda c: c.params.get("thread_ts") == ts
+    )
+    [chart] = [u for u in web.uploads() if u.thread_ts == ts]
+    assert chart.content[:8] == b"\x89PNG\r\n\x1a\n" and chart.channel_id == CHANNEL
+
+
+def test_a_parse_error_comes_back_in_the_ack_as_an_ephemeral_suggestion(bot, slack):
+    web, sock = slack
+    envelope = sock.send("slash_commands", _command("brnd=MuscleBlaze", web.response_url()))
+    ack = sock.wait_ack(envelope, timeout=3)
+    assert ack.payload is not None
+    assert "no filter 'brnd' — did you mean brand?" in ack.payload["text"]
