@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from storage.db import open_store
+from storage.ingest import Upload, ingest_files
 from tests import postgres
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,3 +78,32 @@ def roasbot_executable() -> str:
     found = shutil.which("roasbot", path=str(Path(os.sys.executable).parent))
     assert found, "the roasbot console script is not installed next to this Python"
     return found
+
+
+def load_fixture(url: str) -> None:
+    engine = open_store(url)
+    paths = sorted((FIXTURES / "metrics").glob("*.csv"))
+    assert ingest_files(engine, [Upload.from_path(p) for p in paths]).ok
+    engine.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_store(request, tmp_path_factory) -> Iterator[str]:
+    """A store with the metrics fixture loaded, shared by a module's tests (a bot process per
+    module serves it): SQLite, then PostgreSQL in a schema of its own."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'roasbot.db'}"
+        load_fixture(url)
+        yield url
+        return
+    server = request.getfixturevalue("pg_server")
+    schema = f"e2e_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = _schema_url(server, schema)
+    load_fixture(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

@@ -22,9 +22,8 @@ from sqlalchemy import func, select
 
 from storage import models
 from storage.db import open_store
-from storage.ingest import Upload, ingest_files
 from tests import postgres
-from tests.conftest import FIXTURES, _schema_url
+from tests.conftest import load_fixture
 from tests.slack_standin import (
     SlackStandIn,
     block_action_body,
@@ -97,35 +96,6 @@ class BotProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.log.close()
-
-
-def _load_fixture(url: str) -> None:
-    engine = open_store(url)
-    paths = sorted((FIXTURES / "metrics").glob("*.csv"))
-    assert ingest_files(engine, [Upload.from_path(p) for p in paths]).ok
-    engine.dispose()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def module_store(request, tmp_path_factory) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'roasbot.db'}"
-        _load_fixture(url)
-        yield url
-        return
-    from sqlalchemy import create_engine, text
-
-    server = request.getfixturevalue("pg_server")
-    schema = f"e2e_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = _schema_url(server, schema)
-    _load_fixture(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -380,7 +350,7 @@ def test_a_stopped_store_gets_a_clear_message_and_the_bot_recovers(slack, tmp_pa
     cluster = postgres.LocalCluster()
     cluster.start()
     try:
-        _load_fixture(cluster.url)
+        load_fixture(cluster.url)
         process = BotProcess(cluster.url, slack.api_url)
         try:
             cluster.stop()

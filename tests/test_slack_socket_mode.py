@@ -4,7 +4,8 @@ With SLACK_APP_TOKEN set the bot opens the connection itself: `apps.connections.
 Web API stand-in, then a WebSocket to the Socket Mode stand-in, which sends it envelopes as
 Slack does. The same listeners answer as in HTTP mode; only the transport differs, so these
 tests check the transport: acks with their envelope ids inside Slack's 3 seconds, an ephemeral
-reply carried in the ack, and the answer posted through the Web API afterwards.
+reply carried in the ack, and the answer posted through the Web API afterwards. On SQLite and
+PostgreSQL, like the HTTP mode tests.
 """
 
 from __future__ import annotations
@@ -20,32 +21,26 @@ import pytest
 
 from tests.slack_standin import SlackStandIn, slash_command_body
 from tests.socket_mode_standin import SocketModeStandIn
-from tests.test_slack_e2e import CHANNEL, SECRET, TOKEN, WINDOW, _load_fixture, headed
+from tests.test_slack_e2e import CHANNEL, SECRET, TOKEN, WINDOW, headed
 
 APP_TOKEN = "xapp-1-A123456-7777-socketmodetoken"
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('socket') / 'roasbot.db'}"
-    _load_fixture(url)
-    return url
-
-
-@pytest.fixture(scope="module")
-def slack() -> Iterator[tuple[SlackStandIn, SocketModeStandIn]]:
+def slack(module_store) -> Iterator[tuple[SlackStandIn, SocketModeStandIn]]:
+    """Fresh stand-ins per store, so one store's run never satisfies the other's waits."""
     with SlackStandIn(bot_token=TOKEN, app_token=APP_TOKEN) as web, SocketModeStandIn() as sock:
         web.socket_mode_url = sock.url
         yield web, sock
 
 
 @pytest.fixture(scope="module")
-def bot(database, slack) -> Iterator[subprocess.Popen]:
+def bot(module_store, slack) -> Iterator[subprocess.Popen]:
     web, sock = slack
     prefixes = ("SLACK_", "DATABASE_", "ADMIN_", "UPLOAD_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env.update(
-        DATABASE_URL=database,
+        DATABASE_URL=module_store,
         SLACK_BOT_TOKEN=TOKEN,
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_APP_TOKEN=APP_TOKEN,

@@ -88,6 +88,20 @@ def test_wrong_or_missing_token(standin: SlackStandIn) -> None:
     assert WebClient(base_url=standin.api_url).auth_test(token=TOKEN)["ok"]
 
 
+def test_socket_mode_needs_the_app_level_token_and_nothing_else_takes_it(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    standin.socket_mode_url = "ws://127.0.0.1:9/link/?ticket=t"
+    app = WebClient(base_url=standin.api_url, token=standin.app_token)
+    assert app.apps_connections_open(app_token=standin.app_token)["url"] == standin.socket_mode_url
+    with pytest.raises(SlackApiError) as exc:
+        client.apps_connections_open(app_token=TOKEN)
+    assert _error(exc) == "not_allowed_token_type"
+    with pytest.raises(SlackApiError) as exc:
+        app.chat_postMessage(channel=CHANNEL, text="hi")
+    assert _error(exc) == "not_allowed_token_type"
+
+
 def test_post_update_and_messages(standin: SlackStandIn, client: WebClient) -> None:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*ROAS* 3.2x"}}]
     posted = client.chat_postMessage(channel=CHANNEL, text="ROAS", blocks=blocks)
