@@ -26,6 +26,7 @@ from tests import postgres
 from tests.conftest import load_fixture
 from tests.slack_standin import (
     SlackStandIn,
+    Upload,
     block_action_body,
     file_share_event_body,
     post,
@@ -122,6 +123,15 @@ def headed(title: str):
     return match
 
 
+def chart_in_thread(slack: SlackStandIn, ts: str) -> Upload:
+    """The file uploaded into the thread of message `ts`, once its upload completes."""
+    slack.wait_for(
+        "files.completeUploadExternal", timeout=30, where=lambda c: c.params.get("thread_ts") == ts
+    )
+    [chart] = [u for u in slack.uploads() if u.thread_ts == ts]
+    return chart
+
+
 def _count(url: str, table) -> int:
     engine = open_store(url)
     with engine.connect() as conn:
@@ -174,12 +184,8 @@ def test_slash_command_is_acked_fast_then_answered_with_figures_and_a_chart(bot,
     assert fields["*Revenue*"] == "*Revenue*\n₹5,000"
     table = blocks[2]["text"]["text"]
     assert "MuscleBlaze" in table and "HKVitals" in table
-    ts = message.response["ts"]
-    slack.wait_for(
-        "files.completeUploadExternal", timeout=30, where=lambda c: c.params.get("thread_ts") == ts
-    )
-    [stored] = [u for u in slack.uploads() if u.thread_ts == ts]
-    assert stored.content[:8] == b"\x89PNG\r\n\x1a\n" and stored.channel_id == CHANNEL
+    chart = chart_in_thread(slack, message.response["ts"])
+    assert chart.content[:8] == b"\x89PNG\r\n\x1a\n" and chart.channel_id == CHANNEL
 
 
 def test_figures_carry_deltas_against_the_previous_window(bot, slack):

@@ -21,7 +21,7 @@ import pytest
 
 from tests.slack_standin import SlackStandIn, slash_command_body
 from tests.socket_mode_standin import SocketModeStandIn
-from tests.test_slack_e2e import CHANNEL, SECRET, TOKEN, WINDOW, headed
+from tests.test_slack_e2e import CHANNEL, SECRET, TOKEN, WINDOW, chart_in_thread, headed
 
 APP_TOKEN = "xapp-1-A123456-7777-socketmodetoken"
 
@@ -86,11 +86,7 @@ def test_a_slash_command_is_acked_then_answered_with_figures_and_a_chart(bot, sl
     [message] = web.wait_for("chat.postMessage", where=headed("ROAS by brand"), timeout=30)
     fields = {f["text"].split("\n")[0]: f["text"] for f in message.params["blocks"][1]["fields"]}
     assert fields["*ROAS*"] == "*ROAS*\n2.22x" and fields["*Revenue*"] == "*Revenue*\n₹5,000"
-    ts = message.response["ts"]
-    web.wait_for(
-        "files.completeUploadExternal", timeout=30, where=lambda c: c.params.get("thread_ts") == ts
-    )
-    [chart] = [u for u in web.uploads() if u.thread_ts == ts]
+    chart = chart_in_thread(web, message.response["ts"])
     assert chart.content[:8] == b"\x89PNG\r\n\x1a\n" and chart.channel_id == CHANNEL
 
 
