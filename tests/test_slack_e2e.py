@@ -47,21 +47,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def bot_environment(database_url: str, api_url: str, **env: str) -> dict[str, str]:
+    """The environment of a `roasbot serve` under test: no setting leaks in from the caller's."""
+    prefixes = ("SLACK_", "DATABASE_", "ADMIN_", "UPLOAD_")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    environment.update(DATABASE_URL=database_url, SLACK_BOT_TOKEN=TOKEN,
+                       SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api_url, **env)  # fmt: skip
+    return environment
+
+
 class BotProcess:
     """`roasbot serve` on a free port, stopped at the end of the test module."""
 
     def __init__(self, database_url: str, api_url: str, **env: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        prefixes = ("SLACK_", "DATABASE_", "ADMIN_", "UPLOAD_")
-        environment = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-        environment.update(
-            DATABASE_URL=database_url,
-            SLACK_BOT_TOKEN=TOKEN,
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=api_url,
-            **env,
-        )
+        environment = bot_environment(database_url, api_url, **env)
         self.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"roasbot-{self.port}.log", "w+")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--port", str(self.port)],

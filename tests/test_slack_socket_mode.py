@@ -21,7 +21,7 @@ import pytest
 
 from tests.slack_standin import SlackStandIn, slash_command_body
 from tests.socket_mode_standin import SocketModeStandIn
-from tests.test_slack_e2e import CHANNEL, SECRET, TOKEN, WINDOW, chart_in_thread, headed
+from tests.test_slack_e2e import CHANNEL, TOKEN, WINDOW, bot_environment, chart_in_thread, headed
 
 APP_TOKEN = "xapp-1-A123456-7777-socketmodetoken"
 
@@ -37,15 +37,7 @@ def slack(module_store) -> Iterator[tuple[SlackStandIn, SocketModeStandIn]]:
 @pytest.fixture(scope="module")
 def bot(module_store, slack) -> Iterator[subprocess.Popen]:
     web, sock = slack
-    prefixes = ("SLACK_", "DATABASE_", "ADMIN_", "UPLOAD_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-    env.update(
-        DATABASE_URL=module_store,
-        SLACK_BOT_TOKEN=TOKEN,
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_APP_TOKEN=APP_TOKEN,
-        SLACK_API_URL=web.api_url,
-    )
+    env = bot_environment(module_store, web.api_url, SLACK_APP_TOKEN=APP_TOKEN)
     log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"roasbot-socket-{os.getpid()}.log"
     with open(log_path, "w+") as log:
         process = subprocess.Popen(
