@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from sqlalchemy import Select, and_, func, literal, null, select, union_all
 
+from insights.sales import attributed_sales
 from insights.scope import Scope
-from insights.sqlkeys import time_bucket
 from storage import models
 from storage.ledger_basis import RULE_UNSPREAD
+from storage.sqlkeys import time_bucket
 
 _t, _s, _p = models.tracking, models.tracking_totals, models.posts
 _rates, _plans = models.cost_rates, models.payout_plans
@@ -52,21 +53,22 @@ def _by_orders(scope: Scope, key: str | None, dialect: str) -> Select:
     """Rule 1: the orders of each sales group in scope times the group's cost per order.
 
     Without a window or time bucket the groups' all-time orders are `tracking_totals`; otherwise
-    the window's tracking rows are folded to the groups' grain first (a few thousand groups
-    instead of ~100 k rows to match).
+    the window's sales (`attributed_sales`) are folded to the groups' grain first (a few
+    thousand groups instead of ~100 k rows to match).
     """
     if not scope.explicit_window and key not in _TIME_KEYS:
-        sales = _s
+        sales, conditions = _s, [*scope.in_products(_s)]
     else:
-        keys = [_t.c[c] for c in _GROUP]
+        rows = attributed_sales(scope, by_month=key == "month")
+        keys = [rows.c[c] for c in _GROUP]
         if key in _TIME_KEYS:
-            keys.append(time_bucket(_t.c.date, key, dialect).label("bucket"))
+            keys.append(time_bucket(rows.c.date, key, dialect).label("bucket"))
         sales = (
-            select(*keys, func.sum(_t.c.orders).label("orders"))
-            .where(_t.c.influencer_id.is_not(None), *scope.in_window(_t.c.date))
+            select(*keys, func.sum(rows.c.orders).label("orders"))
             .group_by(*keys)
             .subquery("sales_in_scope")
         )
+        conditions = []
     same = [_rates.c[c] == sales.c[c] for c in ("influencer_id", "brand", "product")]
     # NULL campaigns must match each other: coalesce keeps the join hashable (IS NOT DISTINCT
     # FROM is not), and ingest stores a blank campaign as NULL, never as ''.
@@ -78,11 +80,7 @@ def _by_orders(scope: Scope, key: str | None, dialect: str) -> Select:
     return (
         select(key_column.label("key"), (sales.c.orders * _rates.c.per_order).label("cost"))
         .join_from(sales, _rates, and_(*same))
-        .where(
-            _rates.c.per_order > 0,
-            *scope.in_influencers(_rates.c.influencer_id),
-            *scope.in_products(sales),
-        )
+        .where(_rates.c.per_order > 0, *scope.in_influencers(_rates.c.influencer_id), *conditions)
     )
 
 

@@ -184,6 +184,24 @@ payout_plans = Table(
     Index(None, "influencer_id"),
 )
 
+# Attributed sales per ISO week (its Monday) and sales group, kept exact by ingest like
+# tracking_totals (storage.tracking_rollups). A window's full weeks are read from here and only
+# its first and last few days from tracking: a quarter of the rows for a 30-day window, a
+# fifth for 90 days. Unattributed rows are not here: no answer reads them per influencer.
+weekly_sales = Table(
+    "weekly_sales",
+    metadata,
+    Column("week", Date, nullable=False),
+    Column("influencer_id", String(64), nullable=False),
+    Column("brand", String(100), nullable=False),
+    Column("product", String(200), nullable=False),
+    Column("campaign", String(200)),
+    Column("orders", BigInteger, nullable=False),
+    Column("revenue", Numeric(18, 2, asdecimal=False), nullable=False),
+    Index(None, "week"),
+    Index(None, "influencer_id"),
+)
+
 # What one attributed order and one post of an influencer cost, per sales group, with every
 # payout's rule applied (storage.ledger_basis): rule 1 payouts as a cost per order of the group,
 # rule 2 payouts as a cost per post booked to the group. A query's cost is then orders (or

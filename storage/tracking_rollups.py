@@ -1,24 +1,27 @@
 """Keeping the rollups of `tracking` equal to its sums, inside the loading transaction.
 
-Two rollups, each partitioned by one column of tracking:
+Three rollups, each partitioned by one column of tracking:
 
 - `tracking_totals`: all-time sums per (influencer, brand, product, campaign), by influencer;
-- `daily_sales`: sums per (date, brand, product, campaign), attributed and not, by date.
+- `daily_sales`: sums per (date, brand, product, campaign), attributed and not, by date;
+- `weekly_sales`: attributed sums per (ISO week, influencer, brand, product, campaign), by
+  influencer.
 
 A load recomputes every partition it touches, holding the old and the new values of the rows
 it writes, rather than patching with deltas: a row that a new file moves to another influencer,
 date or product changes two partitions, and recomputing both is exact by construction. A big
-load rebuilds both whole (`storage.derived.FULL_REBUILD_ROWS`).
+load rebuilds them whole (`storage.derived.FULL_REBUILD_ROWS`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import (
     Column,
     Connection,
+    Select,
     Table,
     case,
     delete,
@@ -31,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage import models
+from storage.sqlkeys import week_start
 
 _t = models.tracking
 _attributed = _t.c.influencer_id.is_not(None)
@@ -40,24 +44,30 @@ _attributed = _t.c.influencer_id.is_not(None)
 class Rollup:
     table: Table
     partition: str  # the column of tracking (and of the rollup) a load recomputes by
-    group: tuple[str, ...]
+    keys: Callable[[str], tuple[ColumnElement, ...]]  # per SQL dialect, in the table's order
     sums: tuple[ColumnElement, ...]  # in the order of the rollup's remaining columns
+    rows: tuple[ColumnElement[bool], ...] = ()  # which tracking rows it sums (default: all)
 
-    def grouped(self):
-        columns = [_t.c[c] for c in self.group]
-        return select(*columns, *self.sums).group_by(*columns)
+    def grouped(self, dialect: str) -> Select:
+        keys = self.keys(dialect)
+        return select(*keys, *self.sums).where(*self.rows).group_by(*keys)
 
 
+def _columns(*names: str) -> Callable[[str], tuple[ColumnElement, ...]]:
+    return lambda _dialect: tuple(_t.c[n] for n in names)
+
+
+_SALES = ("brand", "product", "campaign")
 TOTALS = Rollup(
     models.tracking_totals,
     "influencer_id",
-    ("influencer_id", "brand", "product", "campaign"),
+    _columns("influencer_id", *_SALES),
     (func.sum(_t.c.orders), func.sum(_t.c.revenue), func.count(literal_column("*"))),
 )
 DAILY = Rollup(
     models.daily_sales,
     "date",
-    ("date", "brand", "product", "campaign"),
+    _columns("date", *_SALES),
     (
         func.sum(case((_attributed, _t.c.revenue), else_=0)),
         func.sum(case((_attributed, _t.c.orders), else_=0)),
@@ -65,7 +75,17 @@ DAILY = Rollup(
         func.sum(case((_attributed, 0), else_=1)),
     ),
 )
-ROLLUPS = (TOTALS, DAILY)
+WEEKLY = Rollup(
+    models.weekly_sales,
+    "influencer_id",
+    lambda dialect: (
+        week_start(_t.c.date, dialect).label("week"),
+        *(_t.c[n] for n in ("influencer_id", *_SALES)),
+    ),
+    (func.sum(_t.c.orders), func.sum(_t.c.revenue)),
+    rows=(_attributed,),
+)
+ROLLUPS = (TOTALS, DAILY, WEEKLY)
 
 
 def refresh(conn: Connection, touched: dict[str, set] | None) -> None:
@@ -76,7 +96,7 @@ def refresh(conn: Connection, touched: dict[str, set] | None) -> None:
 
 
 def _refresh(conn: Connection, rollup: Rollup, values: set | None) -> None:
-    grouped = rollup.grouped()
+    grouped = rollup.grouped(conn.dialect.name)
     if values is None:
         conn.execute(delete(rollup.table))
     else:

@@ -59,7 +59,7 @@ def _normal(rows) -> list[tuple]:
 
 def _from_tracking(conn, rollup: tracking_rollups.Rollup) -> list[tuple]:
     """What the rollup should hold, straight from tracking with the rollup's own sums."""
-    return _normal(conn.execute(rollup.grouped()).all())
+    return _normal(conn.execute(rollup.grouped(conn.dialect.name)).all())
 
 
 def _stored(conn, rollup: tracking_rollups.Rollup) -> list[tuple]:
@@ -194,6 +194,10 @@ def test_upgrading_a_store_with_data_fills_every_derived_table(store_url, start)
                 (dt.date(2025, 1, 1), "B", "p", None, 10.5, 2, 0.0, 0),
                 (dt.date(2025, 1, 2), "B", "p", None, 4.5, 1, 1.0, 1),
             ])  # fmt: skip
+            # Both attributed rows fall in the ISO week starting Monday 30 December 2024.
+            assert _stored(conn, tracking_rollups.WEEKLY) == _normal(
+                [(dt.date(2024, 12, 30), "I1", "B", "p", None, 3, 15.0)]
+            )
             plans = models.payout_plans
             plan = conn.execute(select(plans.c.rule, plans.c.orders_total, plans.c.total)).all()
             assert [tuple(p) for p in plan] == [(ledger_basis.RULE_ORDERS, 3.0, 6.0)]

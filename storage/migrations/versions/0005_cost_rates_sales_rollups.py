@@ -1,4 +1,4 @@
-"""derived tables kept at ingest: cost rates per sales group, daily sales
+"""derived tables kept at ingest: cost rates per sales group, daily and weekly sales
 
 Revision ID: 0005
 Revises: 0004
@@ -38,9 +38,21 @@ def upgrade() -> None:
         sa.Column("other_rows", sa.BigInteger(), nullable=False),
     )
     op.create_index(op.f("ix_daily_sales_date"), "daily_sales", ["date"])
+    op.create_table(
+        "weekly_sales",
+        sa.Column("week", sa.Date(), nullable=False),
+        sa.Column("influencer_id", sa.String(length=64), nullable=False),
+        sa.Column("brand", sa.String(length=100), nullable=False),
+        sa.Column("product", sa.String(length=200), nullable=False),
+        sa.Column("campaign", sa.String(length=200), nullable=True),
+        sa.Column("orders", sa.BigInteger(), nullable=False),
+        sa.Column("revenue", money, nullable=False),
+    )
+    op.create_index(op.f("ix_weekly_sales_week"), "weekly_sales", ["week"])
+    op.create_index(op.f("ix_weekly_sales_influencer_id"), "weekly_sales", ["influencer_id"])
     # Filled after the schema reaches head (storage.db.DERIVED_TABLES_REVISION).
 
 
 def downgrade() -> None:
-    for table in ("daily_sales", "cost_rates"):
+    for table in ("weekly_sales", "daily_sales", "cost_rates"):
         op.drop_table(table)
