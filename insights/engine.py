@@ -47,7 +47,8 @@ class Thresholds:
 
 
 class SharedSums:
-    """A window's per-influencer sums and baseline, shared by answers until the data changes.
+    """A window's per-influencer sums and baseline, and the influencers' traits, shared by
+    answers until the data changes.
 
     Commands that differ in breakdown, ranking or influencer filters (`by=tier`, `/personas`,
     `platform=Instagram`) all start from the same per-influencer sums of their window and brand/
@@ -63,11 +64,18 @@ class SharedSums:
     def computed(self) -> int:
         return self._values.computed
 
-    def get(self, conn: Connection, part: str, scope: Scope, compute: Callable[[], T]) -> T:
-        # The version is read before computing: sums stored under a version are never older.
-        key = (data_version(conn), part, scope.window, scope.explicit_window, scope.brands,
-               scope.products, scope.campaigns)  # fmt: skip
-        return self._values.get(key, compute)
+    def get(self, conn: Connection, key: tuple, compute: Callable[[], T]) -> T:
+        """The value of `key` (what it depends on besides the data) under the data version."""
+        # The version is read before computing: values stored under a version are never older.
+        return self._values.get((data_version(conn), *key), compute)
+
+
+def _people(conn: Connection, thresholds: Thresholds, shared: SharedSums | None) -> pd.DataFrame:
+    """The influencers with their tiers (thousands of rows; every answer needs them)."""
+    bounds = thresholds.tier_bounds
+    if shared is None:
+        return load_influencers(conn, bounds)
+    return shared.get(conn, ("people", bounds), lambda: load_influencers(conn, bounds))
 
 
 def answer(
@@ -79,7 +87,7 @@ def answer(
     """The answer to one parsed query, or a `QueryError` for values the store does not hold."""
     thresholds = thresholds or Thresholds()
     with db.connect() as conn:
-        people = load_influencers(conn, thresholds.tier_bounds)
+        people = _people(conn, thresholds, shared)
         if query.command == "influencer":
             subject = find_influencer(query.subject or "", people)
             filters = {**query.filters, "influencer": (subject,)}
@@ -107,7 +115,7 @@ def totals(
     """Only the totals of `query`'s scope (for deltas against an earlier window)."""
     thresholds = thresholds or Thresholds()
     with db.connect() as conn:
-        people = load_influencers(conn, thresholds.tier_bounds)
+        people = _people(conn, thresholds, shared)
         scope = resolve(conn, query, people)
         return _Context(conn, query, scope, people, thresholds, shared).totals()
 
@@ -149,7 +157,9 @@ class _Context:
         scope = replace(self.scope, influencer_ids=None)
         if self.shared is None:
             return compute(scope)
-        return self.shared.get(self.conn, part, scope, lambda: compute(scope))
+        key = (part, scope.window, scope.explicit_window, scope.brands, scope.products,
+               scope.campaigns)  # fmt: skip
+        return self.shared.get(self.conn, key, lambda: compute(scope))
 
     def _sums(self, scope: Scope) -> pd.DataFrame:
         key = "influencer_id"
