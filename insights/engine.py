@@ -21,12 +21,14 @@ from insights.query import Query, QueryError, Window
 from insights.results import Answer, Row, Totals
 from insights.scope import (
     DEFAULT_TIER_BOUNDS,
+    PRODUCT_KEYS,
     Scope,
     find_influencer,
     load_influencers,
     resolve,
 )
 from insights.single_flight import SingleFlight
+from storage.sqlkeys import TIME_KEYS
 from storage.summary import data_version
 
 INFLUENCER_DIMS = ("influencer", "platform", "category", "gender", "tier", "persona")
@@ -251,7 +253,7 @@ class _Context:
         result = self.base_answer(totals, f"ROAS by {by}")
         result.by = by
         rows = self.breakdown(by)
-        result.rows, more = _top(rows, self.query.top, chronological=by in metrics.TIME_KEYS)
+        result.rows, more = _top(rows, self.query.top, chronological=by in TIME_KEYS)
         if more:
             result.notes.append(f"showing {len(result.rows)} of {len(rows)} {by} rows")
         return result
@@ -259,7 +261,7 @@ class _Context:
     def breakdown(self, by: str) -> list[Row]:
         if by in INFLUENCER_DIMS:
             return self._by_trait(by if by != "influencer" else None)
-        if by in metrics.PRODUCT_KEYS:
+        if by in PRODUCT_KEYS:
             return self._by_sql_key(by, lifts=metrics.lift(self.conn, self.scope,
                                                           self.scope.window, by))  # fmt: skip
         return self._by_sql_key(by, lifts={})
@@ -300,7 +302,7 @@ class _Context:
         rev = metrics.revenue(self.conn, self.scope, by)
         cost = metrics.cost(self.conn, self.scope, by)
         frame = rev.merge(cost, on="key", how="outer")
-        if by in metrics.TIME_KEYS:
+        if by in TIME_KEYS:
             frame = frame.merge(metrics.posts(self.conn, self.scope, by), on="key", how="outer")
         frame = frame.reindex(columns=["key", *_SUMS, "influencers"]).fillna(
             {c: 0 for c in [*_SUMS, "influencers"]}
@@ -308,9 +310,9 @@ class _Context:
         rows = []
         for _, r in frame.iterrows():
             raw = None if pd.isna(r["key"]) else r["key"]
-            key = _time_key(by, raw) if by in metrics.TIME_KEYS else raw
+            key = _time_key(by, raw) if by in TIME_KEYS else raw
             if key is None:
-                key = "undated" if by in metrics.TIME_KEYS else "unattributed"
+                key = "undated" if by in TIME_KEYS else "unattributed"
                 label = "Undated cost" if key == "undated" else "Unattributed cost"
             else:
                 label = str(key)
@@ -318,7 +320,7 @@ class _Context:
                 key=str(key), label=label, revenue=float(r["revenue"]), cost=float(r["cost"]),
                 orders=int(r["orders"]), influencers=int(r["influencers"]),
             )  # fmt: skip
-            if by in metrics.TIME_KEYS:
+            if by in TIME_KEYS:
                 row.posts = int(r["posts"])
                 row.engagement_rate = _rate(r["engagements"], r["reach"])
             lift = lifts.get(raw)

@@ -1,36 +1,41 @@
 """The attributed sales of a scope's window, from as few rows as give the same sums.
 
-Revenue, orders and the cost of order-basis payouts are sums over attributed tracking rows. A
-window's whole ISO weeks are summed already in `weekly_sales` (one row per week and sales group,
-about a fifth of the tracking rows), so only the days before its first Monday and after its last
-Sunday are read from `tracking`. Every row keeps a date (a week's row has its Monday), so
-grouping by week still works; by month it does not (weeks straddle months), so months read
-tracking alone.
+Revenue, orders and the cost of order-basis payouts are sums over attributed tracking rows, and
+the store keeps them summed at coarser grains (storage.tracking_rollups). Without a window and
+a date breakdown, `tracking_totals` (all time per sales group) is enough. Otherwise a window's
+whole ISO weeks come from `weekly_sales` (about a fifth of the tracking rows) and only the days
+before its first Monday and after its last Sunday from `tracking`; a week's row is dated by its
+Monday, so grouping by week still works. By month it does not (weeks straddle months): months
+read tracking alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Select, and_, or_, select, union_all
+from sqlalchemy import Date, Select, and_, null, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import Subquery
 
 from insights.scope import Scope
 from storage import models
+from storage.sqlkeys import TIME_KEYS
 
-_t, _w = models.tracking, models.weekly_sales
-COLUMNS = ("influencer_id", "brand", "product", "campaign", "orders", "revenue")
+_t, _s, _w = models.tracking, models.tracking_totals, models.weekly_sales
+_COLUMNS = ("influencer_id", "brand", "product", "campaign", "orders", "revenue")
 
 
-def attributed_sales(scope: Scope, by_month: bool = False) -> Subquery:
+def attributed_sales(scope: Scope, key: str | None) -> Subquery:
     """Rows (date, influencer_id, brand, product, campaign, orders, revenue) whose sums are the
-    attributed sales in the scope's window, brand/product/campaign and influencer filters."""
+    attributed sales in the scope's window, brand/product/campaign and influencer filters, for
+    a breakdown by `key` (date is NULL when no key needs it)."""
     start, end = scope.window.start, scope.window.end
     attributed = _t.c.influencer_id.is_not(None)
-    if by_month or start is None or end is None:
+    if not scope.explicit_window and key not in TIME_KEYS:  # all time, no date needed
+        return _rows(_s, null().cast(Date), scope, [_s.c.influencer_id.is_not(None)])
+    if key == "month" or start is None or end is None:
         return _rows(_t, _t.c.date, scope, [attributed, *scope.in_window(_t.c.date)])
-    if not scope.explicit_window:  # all of the data: every week
+    if not scope.explicit_window:  # all of the data by week: every week
         return _rows(_w, _w.c.week, scope, [])
     first_monday = start + dt.timedelta(days=-start.weekday() % 7)
     last_monday = end - dt.timedelta(days=(end.weekday() + 1) % 7 + 6)
@@ -44,7 +49,7 @@ def attributed_sales(scope: Scope, by_month: bool = False) -> Subquery:
 
 
 def _select(table, date_column, scope: Scope, conditions: list[ColumnElement[bool]]) -> Select:
-    return select(date_column.label("date"), *(table.c[c] for c in COLUMNS)).where(
+    return select(date_column.label("date"), *(table.c[c] for c in _COLUMNS)).where(
         *conditions, *scope.in_products(table), *scope.in_influencers(table.c.influencer_id)
     )
 

@@ -20,11 +20,11 @@ influencers whose payouts, posts or sales it touches (`storage.derived.touched`)
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy import (
+    CompoundSelect,
     Connection,
     Float,
+    Select,
     and_,
     case,
     cast,
@@ -54,25 +54,20 @@ def rebuild(conn: Connection, influencers: set[str] | None) -> None:
     and depends only on that influencer's payouts, posts and sales."""
     if influencers is not None and not influencers:
         return
-    mine = _of(influencers)
+    ids = None if influencers is None else sorted(influencers)
     for table in (_rates_t, _plans_t, _pairs_t):
-        conn.execute(delete(table).where(*mine(table)))
-    for table, statement in ((_pairs_t, _pairs(mine)), (_plans_t, _plans(mine)),
-                             (_rates_t, _rates(mine))):  # fmt: skip
+        conn.execute(delete(table).where(*_of(table, ids)))
+    for table, statement in ((_pairs_t, _pairs(ids)), (_plans_t, _plans(ids)),
+                             (_rates_t, _rates(ids))):  # fmt: skip
         conn.execute(insert(table).from_select(statement.selected_columns.keys(), statement))
 
 
-def _of(influencers: set[str] | None) -> Callable[[FromClause], list[ColumnElement[bool]]]:
-    """Conditions keeping a table's rows of `influencers` (none for all)."""
-    ids = None if influencers is None else sorted(influencers)
-
-    def conditions(table: FromClause) -> list[ColumnElement[bool]]:
-        return [] if ids is None else [table.c.influencer_id.in_(ids)]
-
-    return conditions
+def _of(table: FromClause, ids: list[str] | None) -> list[ColumnElement[bool]]:
+    """Conditions keeping `table`'s rows of the influencers `ids` (none for all)."""
+    return [] if ids is None else [table.c.influencer_id.in_(ids)]
 
 
-def _pairs(mine):
+def _pairs(ids: list[str] | None) -> CompoundSelect:
     """Each payout with the attributed (influencer, brand, product, campaign) groups it may use.
 
     Four equi-joins, one per "names a brand / a campaign" case, instead of one join with
@@ -88,17 +83,17 @@ def _pairs(mine):
     named_brand, named_campaign = pay.c.brand.is_not(None), pay.c.campaign.is_not(None)
     return union_all(
         select(*cols).join_from(pay, _s, and_(same, brand, campaign))
-        .where(named_brand, named_campaign, *mine(pay)),
+        .where(named_brand, named_campaign, *_of(pay, ids)),
         select(*cols).join_from(pay, _s, and_(same, brand))
-        .where(named_brand, pay.c.campaign.is_(None), *mine(pay)),
+        .where(named_brand, pay.c.campaign.is_(None), *_of(pay, ids)),
         select(*cols).join_from(pay, _s, and_(same, campaign))
-        .where(pay.c.brand.is_(None), named_campaign, *mine(pay)),
+        .where(pay.c.brand.is_(None), named_campaign, *_of(pay, ids)),
         select(*cols).join_from(pay, _s, same)
-        .where(pay.c.brand.is_(None), pay.c.campaign.is_(None), *mine(pay)),
+        .where(pay.c.brand.is_(None), pay.c.campaign.is_(None), *_of(pay, ids)),
     )  # fmt: skip
 
 
-def _plans(mine):
+def _plans(ids: list[str] | None) -> Select:
     """One row per payout: its totals over its pairs, its influencer's posts, and its rule."""
     pay = _pay.alias("pay")
     spread = (
@@ -107,13 +102,13 @@ def _plans(mine):
             func.sum(_pairs_t.c.orders).label("orders_total"),
             func.sum(_pairs_t.c.revenue).label("revenue_total"),
         )
-        .where(*mine(_pairs_t))
+        .where(*_of(_pairs_t, ids))
         .group_by(_pairs_t.c.row_key)
         .subquery("spread")
     )
     posts = (
         select(_p.c.influencer_id, func.count().label("posts_total"))
-        .where(*mine(_p))
+        .where(*_of(_p, ids))
         .group_by(_p.c.influencer_id)
         .subquery("post_totals")
     )
@@ -142,11 +137,11 @@ def _plans(mine):
         .select_from(pay)
         .outerjoin(spread, spread.c.row_key == pay.c.row_key)
         .outerjoin(posts, posts.c.influencer_id == pay.c.influencer_id)
-        .where(*mine(pay))
+        .where(*_of(pay, ids))
     )
 
 
-def _rates(mine):
+def _rates(ids: list[str] | None) -> Select:
     """Per sales group: the cost of one of its orders and of one post booked to it.
 
     Rule 1 spreads `total` over the pairs' orders: `total / orders_total` per order. Rule 2 gives
@@ -160,13 +155,13 @@ def _rates(mine):
         select(*group, (pay.c.total / pay.c.orders_total).label("per_order"),
                literal(0.0).label("per_post"))
         .join_from(pay, _pairs_t, _pairs_t.c.row_key == pay.c.row_key)
-        .where(pay.c.rule == RULE_ORDERS, *mine(pay)),
+        .where(pay.c.rule == RULE_ORDERS, *_of(pay, ids)),
         select(*group, literal(0.0),
                per_post * cast(_pairs_t.c.revenue, Float) / pay.c.revenue_total)
         .join_from(pay, _pairs_t, _pairs_t.c.row_key == pay.c.row_key)
-        .where(pay.c.rule == RULE_POSTS, pay.c.revenue_total > 0, *mine(pay)),
+        .where(pay.c.rule == RULE_POSTS, pay.c.revenue_total > 0, *_of(pay, ids)),
         select(pay.c.influencer_id, pay.c.brand, null(), pay.c.campaign, literal(0.0), per_post)
-        .where(pay.c.rule == RULE_POSTS, pay.c.revenue_total <= 0, *mine(pay)),
+        .where(pay.c.rule == RULE_POSTS, pay.c.revenue_total <= 0, *_of(pay, ids)),
     ).subquery("shares")  # fmt: skip
     keys = [shares.c.influencer_id, shares.c.brand, shares.c.product, shares.c.campaign]
     return select(

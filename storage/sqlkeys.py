@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Date, Integer, String, cast, func
 from sqlalchemy.sql.elements import ColumnElement
 
+TIME_KEYS = ("week", "month")  # the breakdowns that group by a date's bucket
+
 
 def week_start(column: ColumnElement, dialect: str) -> ColumnElement:
     """The Monday of the ISO week a date falls in, as a date (or ISO text on SQLite)."""

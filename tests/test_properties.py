@@ -132,8 +132,8 @@ def test_whole_weeks_from_the_weekly_rollup_give_the_sums_of_the_tracking_rows(
     from_weeks = _ask(store, text)
     original = sales.attributed_sales
 
-    def rows_only(scope, by_month=False):  # what by=month reads: tracking rows only
-        return original(scope, by_month=True)
+    def rows_only(scope, key):  # what by=month reads: tracking rows only
+        return original(scope, "month")
 
     with (
         mock.patch.object(metrics, "attributed_sales", rows_only),

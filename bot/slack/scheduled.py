@@ -121,16 +121,22 @@ class ScheduledWork:
         return "posted"
 
     def _trend_chart(self, digest, channel: str, ts: str) -> None:
-        trend = digest.trend_answer()
-        png = render_chart(trend, currency=self.settings.currency, target=self.settings.roas_target)
+        self._chart_in_thread(digest.trend_answer(), channel, ts, f"digest-{digest.week}.png",
+                              f"Weekly trend to {digest.week}")  # fmt: skip
+
+    def _chart_in_thread(self, result, channel: str, ts: str, filename: str, title: str) -> None:
+        """The chart of `result` uploaded into the thread of `ts` (nothing when it has none)."""
+        png = render_chart(
+            result, currency=self.settings.currency, target=self.settings.roas_target
+        )
         if png:
             call_with_retry(
                 self.client.files_upload_v2,
                 channel=channel,
                 thread_ts=ts,
                 content=png,
-                filename=f"digest-{digest.week}.png",
-                title=f"Weekly trend to {digest.week}",
+                filename=filename,
+                title=title,
                 **self.retry,
             )
 
@@ -347,19 +353,7 @@ class ScheduledWork:
             )
         except (QueryError, SQLAlchemyError):
             return
-        png = render_chart(
-            result, currency=self.settings.currency, target=self.settings.roas_target
-        )
-        if png:
-            call_with_retry(
-                self.client.files_upload_v2,
-                channel=channel,
-                thread_ts=ts,
-                content=png,
-                filename="alert.png",
-                title="What the alert watches",
-                **self.retry,
-            )
+        self._chart_in_thread(result, channel, ts, "alert.png", "What the alert watches")
 
     def _post_reminder(self, row, rule, entity, value, ts, today) -> None:
         who, shown, condition = self._describe(rule, entity, value, today)
