@@ -40,6 +40,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
+from bot.labels import window_iso
+from insights.catalogue import TIME_BREAKDOWNS
 from insights.formatting import money, ratio
 from insights.query import FILTER_KEYS
 from insights.results import Answer, Row
@@ -57,7 +59,6 @@ PALETTE = {
     "grid": "#e6e8eb",
 }
 
-TIME_KEYS = ("week", "month")
 UNATTRIBUTED = "unattributed"
 UNDATED = "undated"
 
@@ -81,7 +82,7 @@ def render_chart(answer: Answer, *, currency: str = "INR", target: float = 1.0) 
         return None
     if answer.command == "underperformers":
         figure = _waste_chart(answer, currency)
-    elif answer.by in TIME_KEYS:
+    elif answer.by in TIME_BREAKDOWNS:
         figure = _time_chart(answer, currency, target)
     else:
         figure = _roas_chart(answer, currency, target)
@@ -111,7 +112,11 @@ def chart_title(answer: Answer) -> str:
     order = {key: i for i, key in enumerate(FILTER_KEYS)}
     keys = sorted(shown, key=lambda k: (order.get(k, len(order)), k))
     filters = ", ".join(" / ".join(shown[k]) for k in keys)
-    parts = [heading, _truncate(filters, TITLE_CHARS // 2), _window(answer)]
+    parts = [
+        heading,
+        _truncate(filters, TITLE_CHARS // 2),
+        window_iso(answer.window_from, answer.window_to),
+    ]
     return _truncate(" — ".join(p for p in parts if p), TITLE_CHARS)
 
 
@@ -453,15 +458,6 @@ def _bar_height(rows: int) -> float:
     three bars, not three slabs."""
     axes_px = max(HEIGHT_PX - MARGIN_PX["top"] - MARGIN_PX["bottom"], ROW_PX * rows)
     return min(0.68, MAX_BAR_PX * rows / axes_px)
-
-
-def _window(answer: Answer) -> str:
-    start, end = answer.window_from, answer.window_to
-    if start and end:
-        return f"{start.isoformat()} to {end.isoformat()}"
-    if start or end:
-        return f"from {start.isoformat()}" if start else f"to {end.isoformat()}"
-    return ""
 
 
 def _truncate(text: str, limit: int) -> str:

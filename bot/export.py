@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import io
 
+from insights.catalogue import METRICS
 from insights.results import Answer
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_COLUMNS = ["key", "label", "revenue", "cost", "roas", "incremental_roas", "orders", "cpa",
-            "posts", "engagement_rate", "influencers", "wasted_spend"]  # fmt: skip
+_COLUMNS = ["key", "label", *(m.name for m in METRICS)]
 
 
 def safe_cell(value: object) -> object:
@@ -29,5 +29,5 @@ def answer_csv(answer: Answer) -> bytes:
     writer = csv.writer(out)
     writer.writerow(_COLUMNS)
     for row in answer.rows:
-        writer.writerow([safe_cell(getattr(row, c)) for c in _COLUMNS])
+        writer.writerow([safe_cell(getattr(row, c, None)) for c in _COLUMNS])
     return out.getvalue().encode("utf-8-sig")

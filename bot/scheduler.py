@@ -3,7 +3,7 @@
 Every job has an explicit id, a time-zone-aware CronTrigger, `coalesce=True` (a backlog of missed
 runs is one run) and a misfire grace of hours, not APScheduler's one second. The memory job store
 forgets runs missed while no process was up, so `start()` first does a catch-up pass; `job_runs`
-claims keep all of it exactly once across processes (see bot/slack/scheduled.py).
+claims keep all of it exactly once across processes (see bot/notifications.py).
 """
 
 from __future__ import annotations
@@ -15,11 +15,9 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import Engine, insert, select
 
+from bot.notifications import Notifications, Subscription
 from bot.settings import Settings
-from bot.slack.scheduled import ScheduledWork, Subscription, subscriptions
-from storage import models
 
 log = logging.getLogger(__name__)
 RESYNC_SECONDS = 60
@@ -36,44 +34,11 @@ def digest_trigger(sub: Subscription) -> CronTrigger:
     )
 
 
-def ensure_default_rule(settings: Settings, db: Engine) -> None:
-    """A fresh install alerts without typing: ROAS_ALERT_THRESHOLD + ALERT_CHANNEL_ID."""
-    if settings.roas_alert_threshold is None or not settings.alert_channel_id:
-        return
-    table = models.alert_rules
-    with db.begin() as conn:
-        exists = conn.execute(
-            select(table.c.id).where(
-                table.c.created_by == "settings",
-                table.c.channel == settings.alert_channel_id,
-                table.c.metric == "roas",
-                table.c.threshold == settings.roas_alert_threshold,
-            )
-        ).first()
-        if exists is None:
-            conn.execute(
-                insert(table).values(
-                    channel=settings.alert_channel_id,
-                    created_by="settings",
-                    metric="roas",
-                    op="<",
-                    threshold=settings.roas_alert_threshold,
-                    window_days=7,
-                    each=None,
-                    filters="",
-                    min_spend=0,
-                    pending=1,
-                    active=True,
-                    created_at=now_utc(),
-                )
-            )
-
-
 class Scheduler:
     """The BackgroundScheduler next to the Slack app (or alone: `roasbot scheduler`)."""
 
-    def __init__(self, settings: Settings, db: Engine, work: ScheduledWork) -> None:
-        self.settings, self.db, self.work = settings, db, work
+    def __init__(self, settings: Settings, work: Notifications) -> None:
+        self.settings, self.work = settings, work
         self.grace = dt.timedelta(hours=settings.misfire_grace_hours)
         self.scheduler = BackgroundScheduler(
             timezone=ZoneInfo(settings.timezone),
@@ -85,7 +50,7 @@ class Scheduler:
         )
 
     def start(self) -> None:
-        ensure_default_rule(self.settings, self.db)
+        self.work.ensure_default_rule()
         for line in self.work.catch_up(now_utc(), self.grace):
             log.warning("catch-up digest %s", line)
         self.sync()
@@ -104,7 +69,7 @@ class Scheduler:
 
     def sync(self) -> None:
         """Make the digest jobs match the stored subscriptions (another process may edit them)."""
-        wanted = {f"digest:{s.channel}": s for s in subscriptions(self.db)}
+        wanted = {f"digest:{s.channel}": s for s in self.work.subscriptions()}
         for job in self.scheduler.get_jobs():
             if job.id.startswith("digest:") and job.id not in wanted:
                 job.remove()
@@ -117,7 +82,7 @@ class Scheduler:
                 )
 
     def _digest(self, channel: str) -> None:
-        for sub in subscriptions(self.db, channel):
+        for sub in self.work.subscriptions(channel):
             log.warning("digest %s: %s", channel, self.work.run_digest(sub, now_utc()))
 
     def _evaluate(self) -> None:

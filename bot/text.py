@@ -1,63 +1,39 @@
-"""Plain-text rendering of results for the terminal (and anything else that shows text)."""
+"""Plain-text rendering for the terminal: answers, digests, alerts, uploads, the store.
+
+A leaf like every renderer: it turns `insights`/`storage` result objects into lines with the
+shared words of `bot.labels`, and imports no other renderer.
+"""
 
 from __future__ import annotations
 
+import re
+
+from bot import labels
+from insights.alerts import Check, Notice
+from insights.catalogue import HEADLINE, TOTALS
 from insights.digest import Digest
-from insights.formatting import count, money, percent, ratio
-from insights.results import Answer, Row
+from insights.results import Answer, Metrics
 from storage.ingest import FileResult
 from storage.summary import StoreSummary
 
-_LINES_SHOWN = 20
+PREVIOUS_NOTE = "Changes are against the previous period of the same length."
+_SLACK_REFERENCE = re.compile(r"<([#@])([A-Z0-9]+)(?:\|([^>]*))?>")
+_EMOJI = re.compile(r"(?:^|(?<=\s)):[a-z0-9_+-]+:\s?")
 
 
-def line_ranges(lines: list[int], limit: int = _LINES_SHOWN) -> str:
-    """[2, 3, 4, 9] -> 'lines 2-4, 9': the form a person can find in a spreadsheet."""
-    ordered = sorted(set(lines))
-    spans: list[str] = []
-    start = prev = ordered[0]
-    for n in [*ordered[1:], None]:
-        if n is not None and n == prev + 1:
-            prev = n
-            continue
-        spans.append(str(start) if start == prev else f"{start}-{prev}")
-        if n is not None:
-            start = prev = n
-    shown = ", ".join(spans[:limit])
-    more = f" and {len(spans) - limit} more ranges" if len(spans) > limit else ""
-    word = "line" if len(ordered) == 1 else "lines"
-    return f"{word} {shown}{more}"
+def plain(message: str) -> str:
+    """A reply written for Slack, for a terminal: `<#C123|sales>` -> '#sales', `<@U1>` -> '@U1',
+    emoji codes left out (backticks and *stars* read fine as they are)."""
+    message = _SLACK_REFERENCE.sub(lambda m: m[1] + (m[3] or m[2]), message)
+    return _EMOJI.sub("", message)
 
 
-def file_result(result: FileResult) -> str:
+def file_result(result: FileResult, changed: str | None = None) -> str:
     """A readable account of one file: what loaded, and each reason rows were rejected."""
-    head = {
-        "loaded": "loaded",
-        "partial": "loaded with rejections",
-        "already_loaded": "skipped",
-        "refused": "REFUSED",
-        "failed": "FAILED",
-    }[result.status]
-    out = [f"{result.filename}: {head} — {result.message}"]
-    for sheet in result.sheets:
-        where = f"  [sheet {sheet.sheet}]" if sheet.sheet else ""
-        if where:
-            out.append(where)
-        for group in sheet.rejects:
-            rows = len(group.lines)
-            examples = ", ".join(group.examples)
-            out.append(
-                f"  rejected {rows:,} row{'s' if rows != 1 else ''}: {group.reason} — "
-                f"{line_ranges(group.lines)} (e.g. {examples})"
-            )
-        if sheet.duplicates:
-            out.append(
-                f"  {sheet.duplicates:,} rows repeat the key of a later row in this file; the "
-                f"later one was kept ({line_ranges(sheet.duplicate_lines)})"
-            )
-        if sheet.blank_lines:
-            out.append(f"  {sheet.blank_lines:,} blank lines skipped")
-        out.extend(f"  note: {note}" for note in sheet.notes)
+    out = [f"{result.filename}: {labels.UPLOAD_STATUS[result.status]} — {result.message}"]
+    out += [f"  {line}" for line in labels.upload_details(result)]
+    if changed:
+        out.append(f"  {changed}")
     return "\n".join(out)
 
 
@@ -88,102 +64,76 @@ def store_summary(summary: StoreSummary, url: str, revision: str | None) -> str:
     return "\n".join(out)
 
 
-# --- answers ------------------------------------------------------------------------------
-
-_COLUMNS = {
-    "roas": ["revenue", "cost", "roas", "incremental_roas", "orders"],
-    "underperformers": ["revenue", "cost", "roas", "wasted_spend", "posts", "engagement_rate"],
-    "personas": ["influencers", "cost", "revenue", "roas", "incremental_roas"],
-    "trend": ["revenue", "cost", "roas", "orders", "posts"],
-    "influencer": ["revenue", "cost", "roas", "orders", "posts", "engagement_rate"],
-}
-_HEADINGS = {
-    "revenue": "Revenue", "cost": "Cost", "roas": "ROAS", "incremental_roas": "iROAS",
-    "orders": "Orders", "posts": "Posts", "engagement_rate": "Eng.", "wasted_spend": "Wasted",
-    "influencers": "Infl.",
-}  # fmt: skip
-
-
-def _cell(row: Row, column: str, currency: str) -> str:
-    value = getattr(row, column)
-    if column in ("revenue", "cost", "wasted_spend"):
-        return money(value, currency)
-    if column in ("roas", "incremental_roas"):
-        return ratio(value)
-    if column == "engagement_rate":
-        return percent(value)
-    return count(value)
+# --- answers ----------------------------------------------------------------------------------
 
 
 def answer_heading(answer: Answer) -> str:
-    """'ROAS by brand · 2025-03-01 to 2025-03-31 · brand: MuscleBlaze'."""
-    parts = [answer.title]
-    if answer.window_from:
-        parts.append(f"{answer.window_from} to {answer.window_to}")
-    filters = "; ".join(f"{k}: {', '.join(v)}" for k, v in answer.filters.items())
-    parts.append(filters or "all data")
-    return " · ".join(parts)
+    """'ROAS by brand · 01 Mar 2025 – 31 Mar 2025 · brand: MuscleBlaze'."""
+    window = labels.window_label(answer.window_from, answer.window_to)
+    return " · ".join([answer.title, window, labels.scope_label(answer.filters)])
 
 
-def answer_totals(answer: Answer, currency: str = "INR") -> str:
-    t = answer.totals
-    return " · ".join([
-        f"Revenue {money(t.revenue, currency)}", f"Cost {money(t.cost, currency)}",
-        f"ROAS {ratio(t.roas)}", f"iROAS {ratio(t.incremental_roas)}",
-        f"Orders {count(t.orders)}", f"CPA {money(t.cpa, currency)}",
-        f"Engagement {percent(t.engagement_rate)}", f"Influencers {count(t.influencers)}",
-    ])  # fmt: skip
+def _figures_line(
+    result: Metrics, names: tuple[str, ...], previous: Metrics | None, currency: str
+) -> str:
+    return " · ".join(
+        f"{label} {value}" + (f" {change}" if change else "")
+        for label, value, change in labels.figures(result, names, previous, currency)
+    )
 
 
-def answer_table(answer: Answer, currency: str = "INR", width: int = 28) -> str:
-    """The rows as an aligned plain-text table (also what Slack shows in a code block)."""
-    columns = _COLUMNS.get(answer.command, _COLUMNS["roas"])
-    if answer.command == "roas" and answer.by in ("influencer", "week", "month"):
-        columns = [*columns, "posts", "engagement_rate"]
-    header = [(answer.by or "").capitalize(), *(_HEADINGS[c] for c in columns)]
-    body = [
-        [_shorten(r.label, width), *(_cell(r, c, currency) for c in columns)] for r in answer.rows
-    ]
-    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-    lines = []
-    for line in [header, *body]:
-        first = line[0].ljust(widths[0])
-        rest = (cell.rjust(w) for cell, w in zip(line[1:], widths[1:], strict=True))
-        lines.append("  ".join([first, *rest]).rstrip())
-    return "\n".join(lines)
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def answer_text(answer: Answer, currency: str = "INR") -> str:
-    """The whole answer for a terminal: heading, totals, table, notes."""
-    if answer.command == "help":
-        return answer.notes[0]
-    out = [answer_heading(answer), answer_totals(answer, currency)]
+def answer_text(answer: Answer, currency: str = "INR", previous: Metrics | None = None) -> str:
+    """The whole answer for a terminal: heading, totals (with their change against the
+    previous window when given), the subject, the table, notes and charts."""
+    out = [answer_heading(answer), _figures_line(answer.totals, TOTALS, previous, currency)]
     if answer.subject:
-        s = answer.subject
-        out.append(f"{s['name']} · {s['platform']} · {s['category']} · {s['gender']} · "
-                   f"{s['followers']:,} followers ({s['tier']})")  # fmt: skip
+        out.append(labels.subject_line(answer))
     if answer.rows:
-        out += ["", answer_table(answer, currency)]
-    out += [f"Note: {n}" for n in answer.notes]
+        out += ["", labels.aligned(labels.table_cells(answer, currency))]
+    notes = [*answer.notes, *([PREVIOUS_NOTE] if previous is not None else [])]
+    out += [f"Note: {n}" for n in notes]
     out += [f"Chart: {c}" for c in answer.charts]
     return "\n".join(out)
 
 
-def digest_text(digest: Digest, currency: str = "INR") -> str:
-    """The weekly digest for a terminal (`roasbot digest --dry-run`)."""
-    from bot.slack.blocks import digest_message
+# --- scheduled messages -----------------------------------------------------------------------
 
-    text, message = digest_message(digest, currency)
-    lines = [text]
-    for block in message[1:]:
-        if block["type"] == "section" and "fields" in block:
-            lines.append(
-                "  ".join(f["text"].replace("*", "").replace("\n", " ") for f in block["fields"])
-            )
-        elif block["type"] == "section":
-            lines.append(block["text"]["text"].replace("*", ""))
+
+def digest_text(digest: Digest, currency: str = "INR") -> str:
+    """The weekly digest for a terminal (`roasbot digest --dry-run`, the console)."""
+    if not digest.has_data:
+        return "\n".join([labels.digest_heading(digest), labels.digest_empty(digest)])
+    lines = [
+        labels.digest_summary(digest, currency),
+        labels.digest_heading(digest),
+        _figures_line(digest.totals, HEADLINE[:5], digest.previous, currency),
+    ]
+    lines += [f"{title}: {text}" for title, text in labels.digest_sections(digest, currency)]
+    if digest.recommendations:
+        lines.append("Recommendations")
+        lines += [f"  • {r}" for r in digest.recommendations]
+    lines.append(f"{labels.scope_label(digest.filters)} · {labels.DIGEST_CONTEXT}")
+    return "\n".join(lines)
+
+
+def alert_text(notice: Notice, currency: str = "INR") -> str:
+    """One alert event for a terminal."""
+    return f"Alert #{notice.rule_id}: {labels.alert_text(notice, currency)}"
+
+
+def checks_text(checks: list[Check], currency: str = "INR") -> str:
+    """Alert rules evaluated without acting on them, one entity a line."""
+    if not checks:
+        return "No alert rules yet."
+    lines = ["Alert rules now (evaluated only: nothing is posted or changed):"]
+    for c in checks:
+        if c.error:
+            lines.append(f"  #{c.rule_id} {c.rule.describe()}: {c.error}")
+            continue
+        shown = labels.rule_value(c.rule, c.value, currency)
+        verdict = "breaches" if c.breached else "within"
+        lines.append(
+            f"  #{c.rule_id} {c.rule.describe()} · {c.entity or 'scope'}: {shown} "
+            f"({verdict}; state {c.state})"
+        )
     return "\n".join(lines)

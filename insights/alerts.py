@@ -1,4 +1,4 @@
-"""Threshold alert rules: their language, and the value of their metric right now.
+"""Threshold alert rules: their language, the value of their metric, and their state machine.
 
     roas < 1.5 brand=MuscleBlaze window=7d
     roas < 1 each=influencer min_spend=10000 window=14d
@@ -6,7 +6,9 @@
     engagement_rate < 2 each=influencer
 
 Values come from the same engine as every answer, so an alert never disagrees with `/roas`.
-State (OK / FIRING), posting and scheduling live in the adapters; this module only measures.
+`transition` is the OK/FIRING state machine as a pure function, so every rule of firing,
+reminding, resolving and muting is tested without a store or a transport; `bot.notifications`
+applies its verdicts with compare-and-set updates and delivers them.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from typing import Literal
 
 from sqlalchemy import Engine
 
+from insights.catalogue import ALERTABLE
 from insights.engine import Thresholds, answer
-from insights.query import FILTER_KEYS, Query, QueryError, Window, parse
-from insights.results import Metrics
+from insights.query import EVERY_ROW, FILTER_KEYS, Query, QueryError, Window, parse_filters
+from insights.results import Answer, Metrics
 
-METRICS = ("roas", "incremental_roas", "revenue", "cost", "orders", "cpa", "engagement_rate")
+METRICS = ALERTABLE
 OPERATORS = ("<", "<=", ">", ">=", "drop", "rise")
 EACH = ("influencer", "brand", "platform", "persona")
 _RULE = re.compile(
@@ -42,7 +46,21 @@ class Rule:
     min_spend: float = 0.0
     pending: int = 1
 
+    @classmethod
+    def of(cls, record) -> Rule:
+        """The rule of a stored record (`storage.schedules.StoredRule`): the one place a row
+        becomes a rule."""
+        return cls(
+            record.metric, record.op, record.threshold, record.window_days, record.each,
+            record.filters, record.min_spend, record.pending,
+        )  # fmt: skip
+
+    @property
+    def scope_filters(self) -> dict[str, tuple[str, ...]]:
+        return parse_filters(self.filters, "an alert rule")
+
     def describe(self) -> str:
+        """The rule in the words of `/alert add` (`/alert list` shows it so)."""
         cond = (
             f"{self.metric} {self.op} {self.threshold:g}%"
             if self.op in ("drop", "rise")
@@ -60,7 +78,7 @@ class Rule:
         return " ".join(parts)
 
 
-def parse_rule(text: str, today: dt.date) -> Rule:
+def parse_rule(text: str) -> Rule:
     """A rule from `/alert add` text, or a QueryError saying what to write instead."""
     match = _RULE.match(text.strip())
     if not match:
@@ -101,13 +119,24 @@ def parse_rule(text: str, today: dt.date) -> Rule:
         raise QueryError("min_spend= takes an amount and pending= a whole number") from exc
     if pending < 1:
         raise QueryError("pending= must be at least 1")
-    parse(" ".join(["roas", *filters]), today)  # filters are checked like any query's
+    parse_filters(" ".join(filters), "an alert rule")  # values are checked like any query's
     return Rule(metric, op, threshold, int(window[1]), each, " ".join(filters), min_spend, pending)
 
 
 def rolling_window(rule: Rule, today: dt.date) -> Window:
     """The rule's window: its N days ending today."""
     return Window(today - dt.timedelta(days=rule.window_days - 1), today)
+
+
+def scope_query(rule: Rule, window: Window, by: str | None = None) -> Query:
+    """The `/roas` query of what the rule watches over `window` (its alerts' buttons and
+    charts), by `by` (default: each entity, or influencer)."""
+    return Query(
+        command="roas",
+        filters=rule.scope_filters,
+        window=window,
+        by=(by or rule.each or "influencer",),
+    )
 
 
 def evaluate(
@@ -131,10 +160,7 @@ def evaluate(
 
 
 def _values(db, rule: Rule, window: Window, thresholds) -> dict[str, float | None]:
-    query = parse(f"roas {rule.filters}", window.end or dt.date.today())
-    query = dataclasses.replace(
-        query, window=window, period=None, by=(rule.each or "influencer",), top=1_000_000
-    )
+    query = dataclasses.replace(scope_query(rule, window), top=EVERY_ROW)
     result = answer(db, query, thresholds)
     if rule.each is None:
         if result.totals.cost < rule.min_spend:
@@ -148,7 +174,7 @@ def _values(db, rule: Rule, window: Window, thresholds) -> dict[str, float | Non
 
 
 def _metric(metrics: Metrics, name: str) -> float | None:
-    value = getattr(metrics, name)
+    value = metrics.value(name)
     return None if value is None else float(value)
 
 
@@ -168,8 +194,91 @@ def breached(rule: Rule, value: float | None) -> bool:
     }[rule.op]
 
 
-def scope_query(rule: Rule, today: dt.date) -> Query:
-    """The `/roas` query showing what the rule watches (for the alert's buttons)."""
-    return dataclasses.replace(
-        parse(f"roas {rule.filters}", today), window=rolling_window(rule, today)
-    )
+# --- the state machine ------------------------------------------------------------------------
+
+Event = Literal["fired", "reminded", "resolved"]
+
+
+@dataclasses.dataclass(frozen=True)
+class State:
+    """One entity's alert state before an evaluation."""
+
+    state: str = "OK"  # OK or FIRING
+    streak: int = 0  # evaluations in a row with the condition true
+    notified_at: dt.datetime | None = None  # when the fire (or the last reminder) was posted
+    message_ts: str | None = None  # the fire message, where reminders and the resolve go
+
+
+@dataclasses.dataclass(frozen=True)
+class Transition:
+    """What one evaluation does: the state and streak after it, the event if the state
+    changed or a reminder is due, and whether a message goes out for it."""
+
+    state: str
+    streak: int
+    event: Event | None = None
+    notify: bool = False
+
+
+def transition(
+    rule: Rule,
+    before: State,
+    value: float | None,
+    *,
+    muted: bool,
+    now: dt.datetime,
+    repeat: dt.timedelta,
+) -> Transition:
+    """OK -> FIRING once the condition holds `pending` evaluations in a row (posted unless
+    muted); while FIRING, a reminder every `repeat` after the last post (never while muted,
+    nor when the fire itself was muted: there is nothing to remind of); FIRING -> OK when
+    the condition fails or the value is undefined, posted in the fire's thread if there was
+    one. A muted rule keeps evaluating and changing state."""
+    hit = breached(rule, value)
+    streak = before.streak + 1 if hit else 0
+    if hit and before.state == "OK":
+        if streak >= rule.pending:
+            return Transition("FIRING", streak, "fired", notify=not muted)
+        return Transition("OK", streak)
+    if hit:
+        due = before.notified_at is not None and now - before.notified_at >= repeat
+        if due and not muted:
+            return Transition("FIRING", streak, "reminded", notify=True)
+        return Transition("FIRING", streak)
+    if before.state == "FIRING":
+        return Transition("OK", 0, "resolved", notify=not muted and before.message_ts is not None)
+    return Transition("OK", 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Notice:
+    """An alert message to deliver, as data: renderers word it, transports post it."""
+
+    event: Event
+    rule_id: int
+    rule: Rule
+    entity: str  # "" for the rule's whole scope
+    value: float | None
+    window: Window
+    filters: dict[str, list[str]]  # the rule's scope as the store spells it
+    repeat_hours: float
+    thread_ts: str | None = None  # reminders and resolves answer the fire message
+    chart: Answer | None = None  # what the alert watches, for the fire message's chart
+
+    @property
+    def query(self) -> Query:
+        """The `/roas` query of the alert's scope and window (for its buttons)."""
+        return scope_query(self.rule, self.window)
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """One entity of a rule, evaluated without acting on it."""
+
+    rule_id: int
+    rule: Rule
+    entity: str
+    value: float | None
+    breached: bool
+    state: str  # the stored state: OK or FIRING
+    error: str | None = None

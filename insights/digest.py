@@ -1,27 +1,28 @@
 """The weekly digest a channel receives every Monday, as typed data.
 
 Computed here and rendered elsewhere: Slack is not this package's business. Every figure comes
-from engine queries written as text (`roas ... by=influencer`, `underperformers`, `personas`,
-`trend`), so the digest can never disagree with what `/roas` says about the same week.
+from the engine's own commands (`roas by=influencer`, `underperformers`, `personas`, `trend`)
+over the week, built as typed queries, so the digest can never disagree with what `/roas` says
+about the same week.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from insights.catalogue import COMMAND
 from insights.engine import Thresholds, answer
 from insights.formatting import money, ratio
-from insights.query import FILTER_KEYS, QueryError, parse
+from insights.query import EVERY_ROW, Query, Window, parse_filters
 from insights.results import Answer, Row, Totals
 from insights.scope import INFLUENCER_KEYS
 
 TREND_WEEKS = 8
 RANKED = 3  # influencers in each of the top and bottom lists
-_EVERY_ROW = 1_000_000  # `top=` large enough that the engine truncates nothing
 _WEEK_LABEL = re.compile(r"([1-9]\d{3})-W(\d{2})", re.IGNORECASE)
 
 
@@ -109,20 +110,20 @@ def build_digest(
     end = week_start + dt.timedelta(days=6)
     previous_start = week_start - dt.timedelta(days=7)
     previous_end = week_start - dt.timedelta(days=1)
-    keys = _filter_keys(filters, week_start)
+    scope = parse_filters(filters, "a digest")
 
-    def ask(command: str, start: dt.date, stop: dt.date, options: str = "") -> Answer:
-        text = f"{command} {filters} from={start} to={stop} {options}"
-        return answer(db, parse(text, today=stop + dt.timedelta(days=1)), th)
+    def ask(command: str, start: dt.date, stop: dt.date, top: int = EVERY_ROW) -> Answer:
+        query = Query(command, scope, Window(start, stop), by=COMMAND[command].default_by, top=top)
+        return answer(db, query, th)
 
-    week = ask("roas", week_start, end, f"by=influencer top={_EVERY_ROW}")
-    before = ask("underperformers", previous_start, previous_end, f"top={_EVERY_ROW}")
+    week = ask("roas", week_start, end)
+    before = ask("underperformers", previous_start, previous_end)
     digest = Digest(
         week=iso_week(week_start),
         start=week_start,
         end=end,
         filters=week.filters,
-        has_data=_has_data(week.totals, influencer_scoped=bool(keys & set(INFLUENCER_KEYS))),
+        has_data=_has_data(week.totals, influencer_scoped=bool(set(scope) & set(INFLUENCER_KEYS))),
         totals=week.totals,
         previous=before.totals,
         top=[],
@@ -140,10 +141,10 @@ def build_digest(
     # Worst first, ties by most wasted spend, as /underperformers orders them.
     rest = sorted(spent[RANKED:], key=lambda r: (r.roas or 0.0, r.revenue - r.cost, r.key))
     digest.bottom = rest[:RANKED]
-    underperformers = ask("underperformers", week_start, end, f"top={_EVERY_ROW}").rows
+    underperformers = ask("underperformers", week_start, end).rows
     already = {r.key for r in before.rows}
     digest.new_underperformers = [r for r in underperformers if r.key not in already]
-    personas = ask("personas", week_start, end, "top=1").rows
+    personas = ask("personas", week_start, end, top=1).rows
     digest.top_persona = personas[0] if personas else None
     digest.recommendations = _recommendations(
         underperformers, digest.top_persona, th.roas_target, currency
@@ -151,17 +152,6 @@ def build_digest(
     trend_start = week_start - dt.timedelta(weeks=TREND_WEEKS - 1)
     digest.trend = _weekly(ask("trend", trend_start, end).rows, week_start)
     return digest
-
-
-def _filter_keys(filters: str, today: dt.date) -> set[str]:
-    """The filter keys of a subscription, refusing options that would fight the digest's own."""
-    query = parse(f"roas {filters}", today)
-    if replace(query, filters={}) != parse("roas", today):
-        raise QueryError(
-            f"a digest takes only filters ({' '.join(f'{k}=' for k in FILTER_KEYS)}), "
-            f"not '{filters}'"
-        )
-    return set(query.filters)
 
 
 def _has_data(totals: Totals, influencer_scoped: bool) -> bool:
@@ -213,4 +203,4 @@ def _weekly(rows: list[Row], week_start: dt.date) -> list[Row]:
     """Exactly TREND_WEEKS rows: the engine returns no row for a week without data."""
     by_week = {r.key: r for r in rows}
     labels = [iso_week(week_start - dt.timedelta(weeks=n)) for n in range(TREND_WEEKS - 1, -1, -1)]
-    return [by_week.get(label) or Row(key=label, label=label).finish() for label in labels]
+    return [by_week.get(label) or Row(key=label, label=label) for label in labels]

@@ -3,7 +3,7 @@
 One per-influencer aggregate (three grouped queries: revenue, cost, posts) gives the totals and
 every breakdown by an influencer attribute, because every attributed sale and every cost share
 belongs to exactly one influencer. Breakdowns by brand/product/campaign or by week/month are
-grouped in SQL by that key. Ratios are always computed from final sums (`Metrics.finish`).
+grouped in SQL by that key. Ratios are always computed from sums (`insights.results`).
 """
 
 from __future__ import annotations
@@ -17,22 +17,19 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from insights import metrics
+from insights.catalogue import BREAKDOWN, COMMAND, QUERY_COMMANDS, TIME_BREAKDOWNS
 from insights.query import Query, QueryError, Window
 from insights.results import Answer, Row, Totals
 from insights.scope import (
     DEFAULT_TIER_BOUNDS,
-    PRODUCT_KEYS,
     Scope,
     find_influencer,
     load_influencers,
     resolve,
 )
 from insights.single_flight import SingleFlight
-from storage.sqlkeys import TIME_KEYS
 from storage.summary import data_version
 
-INFLUENCER_DIMS = ("influencer", "platform", "category", "gender", "tier", "persona")
-DEFAULT_PERSONA = ("tier", "category")
 _SUMS = ["revenue", "orders", "cost", "posts", "engagements", "reach"]
 T = TypeVar("T")
 
@@ -96,16 +93,10 @@ def answer(
             query = replace(query, filters=filters)
         scope = resolve(conn, query, people)
         ctx = _Context(conn, query, scope, people, thresholds, shared)
-        handler = {
-            "roas": ctx.roas,
-            "underperformers": ctx.underperformers,
-            "personas": ctx.personas,
-            "trend": ctx.trend,
-            "influencer": ctx.influencer,
-        }.get(query.command)
-        if handler is None:
+        if query.command not in QUERY_COMMANDS:
             raise QueryError(f"'{query.command}' is not a query command")
-        return handler()
+        # Each query command of the catalogue is the `_Context` method of its name.
+        return getattr(ctx, query.command)()
 
 
 def totals(
@@ -208,7 +199,8 @@ class _Context:
             orders=int(sums["orders"]),
             posts=int(sums["posts"]),
             influencers=len(active),
-            engagement_rate=_rate(sums["engagements"], sums["reach"]),
+            engagements=float(sums["engagements"]),
+            reach=float(sums["reach"]),
         )
         lift = self.scope_lift()
         if lift is not None:
@@ -219,7 +211,7 @@ class _Context:
             totals.baseline_daily = lift.baseline_daily
             totals.baseline_revenue = lift.baseline_daily * lift.days
             totals.baseline_source = lift.source
-        return totals.finish()
+        return totals
 
     def notes(self, totals: Totals) -> list[str]:
         notes = []
@@ -253,15 +245,16 @@ class _Context:
         result = self.base_answer(totals, f"ROAS by {by}")
         result.by = by
         rows = self.breakdown(by)
-        result.rows, more = _top(rows, self.query.top, chronological=by in TIME_KEYS)
+        result.rows, more = _top(rows, self.query.top, chronological=by in TIME_BREAKDOWNS)
         if more:
             result.notes.append(f"showing {len(result.rows)} of {len(rows)} {by} rows")
         return result
 
     def breakdown(self, by: str) -> list[Row]:
-        if by in INFLUENCER_DIMS:
+        kind = BREAKDOWN[by].kind
+        if kind == "influencer":
             return self._by_trait(by if by != "influencer" else None)
-        if by in PRODUCT_KEYS:
+        if kind == "product":
             return self._by_sql_key(by, lifts=metrics.lift(self.conn, self.scope,
                                                           self.scope.window, by))  # fmt: skip
         return self._by_sql_key(by, lifts={})
@@ -293,16 +286,18 @@ class _Context:
             orders=int(sums["orders"]),
             posts=int(sums["posts"]),
             influencers=influencers,
-            engagement_rate=_rate(sums["engagements"], sums["reach"]),
+            engagements=float(sums["engagements"]),
+            reach=float(sums["reach"]),
         )
         row.incremental_revenue = self._incremental(row.revenue)
-        return row.finish()
+        return row
 
     def _by_sql_key(self, by: str, lifts: dict) -> list[Row]:
         rev = metrics.revenue(self.conn, self.scope, by)
         cost = metrics.cost(self.conn, self.scope, by)
+        time = by in TIME_BREAKDOWNS
         frame = rev.merge(cost, on="key", how="outer")
-        if by in TIME_KEYS:
+        if time:
             frame = frame.merge(metrics.posts(self.conn, self.scope, by), on="key", how="outer")
         frame = frame.reindex(columns=["key", *_SUMS, "influencers"]).fillna(
             {c: 0 for c in [*_SUMS, "influencers"]}
@@ -310,9 +305,9 @@ class _Context:
         rows = []
         for _, r in frame.iterrows():
             raw = None if pd.isna(r["key"]) else r["key"]
-            key = _time_key(by, raw) if by in TIME_KEYS else raw
+            key = _time_key(by, raw) if time else raw
             if key is None:
-                key = "undated" if by in TIME_KEYS else "unattributed"
+                key = "undated" if time else "unattributed"
                 label = "Undated cost" if key == "undated" else "Unattributed cost"
             else:
                 label = str(key)
@@ -320,15 +315,15 @@ class _Context:
                 key=str(key), label=label, revenue=float(r["revenue"]), cost=float(r["cost"]),
                 orders=int(r["orders"]), influencers=int(r["influencers"]),
             )  # fmt: skip
-            if by in TIME_KEYS:
+            if time:
                 row.posts = int(r["posts"])
-                row.engagement_rate = _rate(r["engagements"], r["reach"])
+                row.engagements, row.reach = float(r["engagements"]), float(r["reach"])
             lift = lifts.get(raw)
             if lift is not None:
                 row.incremental_revenue = (
                     lift.lift if self.scope.influencer_ids is None else _share(row.revenue, lift)
                 )
-            rows.append(row.finish())
+            rows.append(row)
         return rows
 
     def underperformers(self) -> Answer:
@@ -399,17 +394,13 @@ def _share(revenue: float, lift: metrics.Lift) -> float | None:
     return revenue * lift.lift / lift.attributed_revenue
 
 
-def _rate(engagements: float, reach: float) -> float | None:
-    return float(engagements) / float(reach) * 100 if reach > 0 else None
-
-
 def _pick(value, default):
     return default if value is None else value
 
 
 def _persona_labels(frame: pd.DataFrame, attrs: tuple[str, ...]) -> pd.Series:
     """'micro · Fitness': the persona's attributes in order (tier x category by default)."""
-    parts = [frame[a].astype(str) for a in attrs or DEFAULT_PERSONA]
+    parts = [frame[a].astype(str) for a in attrs or COMMAND["personas"].default_by]
     label = parts[0]
     for part in parts[1:]:
         label = label + " · " + part

@@ -14,7 +14,11 @@ import difflib
 import shlex
 from dataclasses import dataclass, field, replace
 
-COMMANDS = ("roas", "underperformers", "personas", "influencer", "trend", "help")
+from insights.catalogue import BREAKDOWNS as BREAKDOWN_SPECS
+from insights.catalogue import COMMAND, QUERY_COMMANDS, TIERS
+from insights.catalogue import COMMANDS as COMMAND_SPECS
+
+COMMANDS = (*QUERY_COMMANDS, "help")  # what `parse` reads; digests and alerts are not queries
 FILTER_KEYS = (
     "brand",
     "product",
@@ -25,10 +29,7 @@ FILTER_KEYS = (
     "tier",
     "influencer",
 )
-BREAKDOWNS = (
-    "influencer", "brand", "product", "campaign", "platform", "category", "gender", "tier",
-    "persona", "week", "month",
-)  # fmt: skip
+BREAKDOWNS = tuple(b.name for b in BREAKDOWN_SPECS)
 PERSONA_ATTRIBUTES = ("tier", "category", "gender", "platform")
 PERIODS = (
     "last_7d", "last_30d", "last_90d", "this_week", "last_week", "this_month", "last_month",
@@ -36,7 +37,7 @@ PERIODS = (
 )  # fmt: skip
 OPTION_KEYS = ("from", "to", "period", "by", "top", "threshold", "min_spend", "min_influencers")
 KEYS = FILTER_KEYS + OPTION_KEYS
-TIERS = ("nano", "micro", "mid", "macro", "mega")
+EVERY_ROW = 1_000_000  # `top=` for internal callers that need every row of a breakdown
 
 
 class QueryError(ValueError):
@@ -164,10 +165,7 @@ def _build(command: str, pairs: list[tuple[str, str]], today: dt.date) -> Query:
         if not value:
             raise QueryError(f"{key}= needs a value")
         if key in FILTER_KEYS:
-            values = tuple(v.strip() for v in value.split(",") if v.strip())
-            if key == "tier":
-                values = tuple(_tier(v) for v in values)
-            filters[key] = values
+            filters[key] = _filter_values(key, value)
         elif key in ("from", "to"):
             options[key] = _iso_date(key, value)
         elif key == "period":
@@ -185,7 +183,7 @@ def _build(command: str, pairs: list[tuple[str, str]], today: dt.date) -> Query:
         window = period_window(options["period"], today)
     if window.start and window.end and window.start > window.end:
         raise QueryError(f"from={window.start} is after to={window.end}")
-    default_by = ("tier", "category") if command == "personas" else ("influencer",)
+    default_by = _default_by(command)
     return Query(
         command=command,
         filters=filters,
@@ -197,6 +195,37 @@ def _build(command: str, pairs: list[tuple[str, str]], today: dt.date) -> Query:
         min_spend=options.get("min_spend"),
         min_influencers=options.get("min_influencers"),
     )
+
+
+def _filter_values(key: str, value: str) -> tuple[str, ...]:
+    values = tuple(v.strip() for v in value.split(",") if v.strip())
+    return tuple(_tier(v) for v in values) if key == "tier" else values
+
+
+def parse_filters(text: str, owner: str = "this") -> dict[str, tuple[str, ...]]:
+    """Filter text as stored with a digest subscription or an alert rule
+    (`brand=MuscleBlaze platform=Instagram`) as a query's filters; anything else is a
+    QueryError naming `owner`. Read once where the text enters, so that internal queries are
+    built typed rather than written as text and parsed back."""
+    try:
+        words = _words(text)
+    except ValueError as exc:
+        raise QueryError(f"could not read the filters: {exc} (check the quotes)") from exc
+    pairs = []
+    for word in words:
+        key, sep, value = word.partition("=")
+        if not sep or key.strip().lower() not in FILTER_KEYS:
+            raise QueryError(
+                f"{owner} takes only filters ({' '.join(f'{k}=' for k in FILTER_KEYS)}), "
+                f"not '{text}'"
+            )
+        pairs.append((key.strip().lower(), value.strip()))
+    return _build("roas", pairs, dt.date.min).filters
+
+
+def _default_by(command: str) -> tuple[str, ...]:
+    spec = COMMAND.get(command)
+    return spec.default_by if spec is not None else ("influencer",)
 
 
 def _tier(value: str) -> str:
@@ -285,21 +314,25 @@ def period_window(period: str, today: dt.date) -> Window:
     raise QueryError(f"no period '{period}'")
 
 
-HELP = """\
-Commands (the leading slash is optional; /roas SUBCOMMAND works too):
-  /roas [filters] [by=...]         totals and a breakdown (default by=influencer)
-  /underperformers [filters]       influencers whose ROAS is below threshold= (ROAS_TARGET)
-  /personas [by=tier,category]     the best influencer personas, ranked by ROAS
-  /influencer ID-or-name           one influencer: ROAS, iROAS, posts, engagement, weekly trend
-  /trend [filters]                 weekly revenue, cost and ROAS
-  /roas help                       this text
-Filters: brand= product= campaign= platform= category= gender= tier= influencer=
-  several values comma-separated (brand=MuscleBlaze,Gritzo); quote spaces (brand="HK Vitals")
-Window: from=YYYY-MM-DD to=YYYY-MM-DD, or period= last_7d last_30d last_90d this_week
-  last_week this_month last_month qtd ytd (no window: all data)
-Options: by= influencer brand product campaign platform category gender tier persona week month
-  top=N  threshold=ROAS  min_spend=AMOUNT  min_influencers=N
-Example: /roas brand=MuscleBlaze platform=Instagram period=last_30d by=tier"""
+def _help() -> str:
+    """The help text, from the catalogue's commands and this module's keys."""
+    width = max(len(c.usage) for c in COMMAND_SPECS) + 2
+    lines = ["Commands (the leading slash is optional; /roas SUBCOMMAND works too):"]
+    lines += [f"  {c.usage:<{width}}{c.help}" for c in COMMAND_SPECS]
+    return "\n".join([
+        *lines,
+        f"Filters: {' '.join(f'{k}=' for k in FILTER_KEYS)}",
+        '  several values comma-separated (brand=MuscleBlaze,Gritzo); quote spaces '
+        '(brand="HK Vitals")',
+        "Window: from=YYYY-MM-DD to=YYYY-MM-DD, or period= " + " ".join(PERIODS[:4]),
+        f"  {' '.join(PERIODS[4:])} (no window: all data)",
+        f"Options: by= {' '.join(BREAKDOWNS)}",
+        "  top=N  threshold=ROAS  min_spend=AMOUNT  min_influencers=N",
+        "Example: /roas brand=MuscleBlaze platform=Instagram period=last_30d by=tier",
+    ])  # fmt: skip
+
+
+HELP = _help()
 
 
 def to_text(query: Query) -> str:
@@ -317,8 +350,7 @@ def to_text(query: Query) -> str:
             words.append(f"from={query.window.start.isoformat()}")
         if query.window.end:
             words.append(f"to={query.window.end.isoformat()}")
-    default_by = ("tier", "category") if query.command == "personas" else ("influencer",)
-    if query.by != default_by:
+    if query.by != _default_by(query.command):
         words.append(f"by={','.join(query.by)}")
     if query.top != 10:
         words.append(f"top={query.top}")

@@ -1,11 +1,16 @@
-"""Typed answers: what every adapter (Slack, console, CLI) renders, none of them computes."""
+"""Typed answers: what every adapter (Slack, console, CLI) renders, none of them computes.
+
+A result keeps sums (revenue, cost, orders, posts, engagements, reach); every ratio of
+`insights.catalogue` is a read-only attribute computed from them when read (`row.roas`), so a
+ratio can never be stale against its sums and is always a ratio of sums, never a mean of ratios.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-import pandas as pd
+from insights.catalogue import METRICS, RATIOS
 
 
 @dataclass
@@ -15,23 +20,19 @@ class Metrics:
     revenue: float = 0.0  # attributed
     cost: float = 0.0
     orders: int = 0
-    roas: float | None = None
-    incremental_roas: float | None = None
-    incremental_revenue: float | None = None
-    cpa: float | None = None
-    engagement_rate: float | None = None
     posts: int | None = None
+    engagements: float = 0.0  # likes + comments of posts with reach
+    reach: float = 0.0
     influencers: int | None = None
+    incremental_revenue: float | None = None
 
-    def finish(self) -> Metrics:
-        """Ratios from sums, after the sums are final: a ratio of sums, never a mean of ratios."""
-        self.roas = self.revenue / self.cost if self.cost > 0 else None
-        self.cpa = self.cost / self.orders if self.cost > 0 and self.orders > 0 else None
-        if self.incremental_revenue is not None and self.cost > 0:
-            self.incremental_roas = self.incremental_revenue / self.cost
-        else:
-            self.incremental_roas = None
-        return self
+    def value(self, name: str) -> float | int | None:
+        """A catalogue metric's value by name (a sum, or a ratio of sums)."""
+        return getattr(self, name)
+
+
+for _ratio in RATIOS:
+    setattr(Metrics, _ratio.name, property(_ratio.of, doc=_ratio.description))
 
 
 @dataclass
@@ -63,10 +64,13 @@ class Answer:
     charts: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        """The JSON shape of `roasbot ask --json`."""
-        totals = _numbers(asdict(self.totals))
-        totals.pop("posts", None)
-        totals.pop("incremental_revenue", None)
+        """The JSON shape of `roasbot ask --json`: every catalogue metric, null if undefined."""
+        totals = _figures(self.totals)
+        totals.update(
+            baseline_revenue=_rounded(self.totals.baseline_revenue, 2),
+            baseline_daily=_rounded(self.totals.baseline_daily, 2),
+            baseline_source=self.totals.baseline_source,
+        )
         out = {
             "command": self.command,
             "filters": self.filters,
@@ -74,8 +78,8 @@ class Answer:
                 "from": self.window_from.isoformat() if self.window_from else None,
                 "to": self.window_to.isoformat() if self.window_to else None,
             },
-            "totals": {**totals, "posts": self.totals.posts},
-            "rows": [_numbers(asdict(r)) for r in self.rows],
+            "totals": totals,
+            "rows": [{"key": r.key, "label": r.label, **_figures(r)} for r in self.rows],
             "notes": self.notes,
             "charts": self.charts,
         }
@@ -85,17 +89,15 @@ class Answer:
             out["influencer"] = self.subject
         return out
 
-    def rows_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([asdict(r) for r in self.rows])
+
+def _figures(result: Metrics) -> dict:
+    """Money to paise and ratios to 4 places, so JSON is stable and readable."""
+    return {
+        m.name: _rounded(getattr(result, m.name, None), 2 if m.unit == "money" else 4)
+        for m in METRICS
+    }
 
 
-def _numbers(data: dict) -> dict:
-    """Round money to paise and ratios to 4 places, so JSON is stable and readable."""
-    out = {}
-    for name, value in data.items():
-        if isinstance(value, float):
-            value = round(value, 2 if name in ("revenue", "cost", "cpa", "wasted_spend",
-                                                "baseline_revenue", "baseline_daily",
-                                                "incremental_revenue") else 4)  # fmt: skip
-        out[name] = value
-    return out
+def _rounded(value, digits: int):
+    # + 0.0 turns a rounded -0.0 into 0.0: JSON should not say "-0.0" for nothing.
+    return round(value, digits) + 0.0 if isinstance(value, float) else value

@@ -16,10 +16,10 @@ import pandas as pd
 from sqlalchemy import Connection, func, select, union
 from sqlalchemy.sql.elements import ColumnElement
 
+from insights.catalogue import TIERS
 from insights.query import Query, QueryError, Window
 from storage import models
 
-TIERS = ("nano", "micro", "mid", "macro", "mega")
 DEFAULT_TIER_BOUNDS = (10_000, 50_000, 500_000, 1_000_000)
 PRODUCT_KEYS = ("brand", "product", "campaign")
 INFLUENCER_KEYS = ("influencer", "platform", "category", "gender", "tier")

@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import socket
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage import models
@@ -127,12 +127,3 @@ def finish_run(
                 error=(error or None) and error[:2000],
             )
         )
-
-
-def has_run(engine: Engine, job: str, period: str) -> bool:
-    table = models.job_runs
-    with engine.connect() as conn:
-        found = conn.execute(
-            select(table.c.id).where(table.c.job == job, table.c.period == period)
-        ).first()
-    return found is not None

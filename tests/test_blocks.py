@@ -19,8 +19,8 @@ def _answer(rows: int, label: str = "Influencer") -> Answer:
         filters={"brand": ["MuscleBlaze"]},
         window_from=dt.date(2025, 3, 1),
         window_to=dt.date(2025, 3, 31),
-        totals=Totals(revenue=5000.0, cost=2000.0, orders=8).finish(),
-        rows=[Row(key=f"I{i}", label=f"{label} {i}", revenue=100.0 * i, cost=50.0).finish()
+        totals=Totals(revenue=5000.0, cost=2000.0, orders=8),
+        rows=[Row(key=f"I{i}", label=f"{label} {i}", revenue=100.0 * i, cost=50.0)
               for i in range(rows)],
         notes=["no baseline data: incremental revenue is all revenue in the window"],
         by="influencer",
@@ -76,7 +76,7 @@ def test_a_huge_answer_is_shortened_to_fit_with_a_pointer_to_the_csv():
 
 
 def test_deltas_against_the_previous_window():
-    previous = Totals(revenue=4000.0, cost=2000.0, orders=10).finish()
+    previous = Totals(revenue=4000.0, cost=2000.0, orders=10)
     _, message = blocks.answer_message(_answer(1), "roas", previous=previous)
     fields = [f["text"] for f in message[1]["fields"]]
     assert fields[0] == "*Revenue*\n₹5,000  ▲ 25%"

@@ -27,13 +27,13 @@ START, END = dt.date(2026, 10, 22), dt.date(2026, 11, 20)
 
 
 def row(key: str, revenue: float, cost: float, **extra) -> Row:
-    return Row(key=key, label=extra.pop("label", key), revenue=revenue, cost=cost, **extra).finish()
+    return Row(key=key, label=extra.pop("label", key), revenue=revenue, cost=cost, **extra)
 
 
 def make(command: str, by: str | None, rows: list[Row], **extra) -> Answer:
     totals = Totals(
         revenue=sum(r.revenue for r in rows), cost=sum(r.cost for r in rows), influencers=12
-    ).finish()
+    )
     return Answer(
         command=command,
         filters=extra.pop("filters", {}),

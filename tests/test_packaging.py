@@ -59,13 +59,23 @@ def test_env_example_documents_every_setting():
         assert f"{name.upper()}=" in example, name
 
 
-def test_slack_manifest_declares_commands_scopes_events_and_socket_mode():
+def test_slack_manifest_declares_commands_scopes_events_and_socket_mode(store):
     manifest = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text())
     commands = {c["command"] for c in manifest["features"]["slash_commands"]}
-    from bot.slack.app import SCHEDULE_COMMANDS
-    from bot.slack.handlers import SLASH_PREFIX
+    from insights.catalogue import COMMANDS
+    from tests.inprocess import app_for, dispatch
+    from tests.slack_standin import SlackStandIn, slash_command_body
 
-    registered = {f"/{name}" for name in SLASH_PREFIX} | set(SCHEDULE_COMMANDS)
+    # The commands the app really answers: every catalogue name tried through Bolt's dispatch
+    # (with text Bolt answers in the acknowledgement), an unregistered command is a 404.
+    with SlackStandIn() as slack:
+        app = app_for(slack, store)
+        registered = {
+            f"/{c.name}"
+            for c in COMMANDS
+            if dispatch(app, slash_command_body(f"/{c.name}", "help", "http://x")).status != 404
+        }
+        assert dispatch(app, slash_command_body("/nope", "help", "http://x")).status == 404
     assert (
         commands
         == registered

@@ -9,12 +9,15 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import insert, select, update
 
-from bot.scheduler import Scheduler, digest_trigger, ensure_default_rule
+from bot.notifications import Notifications
+from bot.scheduler import Scheduler, digest_trigger
+from bot.service import thresholds_of
 from bot.settings import Settings
-from bot.slack.scheduled import ScheduledWork, Subscription, subscriptions
+from bot.slack.poster import SlackPoster
 from storage import models
 from storage.claims import claim_run
 from storage.ingest import Upload, ingest_files
+from storage.schedules import Subscription, subscriptions
 from tests.conftest import FIXTURES
 from tests.slack_standin import SlackStandIn
 
@@ -49,10 +52,11 @@ def db(store):
     return store
 
 
-def work(settings, db, slack) -> ScheduledWork:
+def work(settings, db, slack) -> Notifications:
     """A fresh 'process': its own client (no retry handlers: the test controls failures)."""
     client = WebClient(token="xoxb-test-token", base_url=slack.api_url)
-    return ScheduledWork(settings, db, client, sleep=lambda _seconds: None)
+    poster = SlackPoster(client, settings, sleep=lambda _seconds: None)
+    return Notifications(settings, db, poster, thresholds_of(settings))
 
 
 def subscribe(db, channel="CDIGEST", day="mon", time="09:00", tz="Asia/Kolkata", filters=""):
@@ -167,7 +171,7 @@ def test_channel_not_found_disables_the_subscription_and_tells_the_admins(settin
 
 def test_scheduler_jobs_come_from_the_store_with_explicit_ids_and_grace(settings, db, slack):
     subscribe(db, channel="CA", day="tue", time="08:30", tz="America/New_York")
-    scheduler = Scheduler(settings, db, work(settings, db, slack))
+    scheduler = Scheduler(settings, work(settings, db, slack))
     scheduler.sync()
     job = scheduler.scheduler.get_job("digest:CA")
     assert str(job.trigger.timezone) == "America/New_York"
@@ -299,10 +303,10 @@ def test_a_revenue_drop_rule_compares_with_the_previous_window(settings, metrics
     assert "revenue for all data is -57%" in fire.params["text"]
 
 
-def test_the_default_rule_comes_from_settings(metrics_db):
+def test_the_default_rule_comes_from_settings(metrics_db, slack):
     settings = Settings(roas_alert_threshold=1.5, alert_channel_id="CDEFAULT")
-    ensure_default_rule(settings, metrics_db)
-    ensure_default_rule(settings, metrics_db)  # idempotent across restarts
+    work(settings, metrics_db, slack).ensure_default_rule()
+    work(settings, metrics_db, slack).ensure_default_rule()  # idempotent across restarts
     with metrics_db.connect() as conn:
         rules = list(conn.execute(select(models.alert_rules)))
     assert [(r.channel, r.metric, r.op, r.threshold) for r in rules] == [

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
+import logging
 
 from slack_bolt import App
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
@@ -12,12 +13,15 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy import Engine
 
+from bot.charts import render_chart
+from bot.errors import UserError
+from bot.service import Service
 from bot.settings import Settings
-from bot.slack.handlers import SLASH_PREFIX, SlackBot
-from bot.slack.schedule_commands import ScheduleCommands
+from bot.slack import listeners
+from bot.slack.http import serve
+from bot.slack.poster import SlackPoster
 
-BUTTON_IDS = re.compile(r"^(by_brand|by_platform|by_persona|underperformers|download_csv)$")
-SCHEDULE_COMMANDS = ("/digest", "/alert")
+log = logging.getLogger(__name__)
 
 
 def build_client(settings: Settings) -> WebClient:
@@ -34,27 +38,43 @@ def build_client(settings: Settings) -> WebClient:
     return client
 
 
-def build_app(settings: Settings, db: Engine, client: WebClient | None = None) -> App:
-    """The Bolt app with roasbot's listeners, one small registration per kind of request."""
+def build_service(settings: Settings, db: Engine, client: WebClient) -> Service:
+    """The application with Slack as its transport and charts for its answers."""
+
+    def chart(result) -> bytes | None:
+        return render_chart(result, currency=settings.currency, target=settings.roas_target)
+
+    return Service(settings, db, chart=chart, poster=SlackPoster(client, settings))
+
+
+def build_app(
+    settings: Settings,
+    db: Engine,
+    client: WebClient | None = None,
+    service: Service | None = None,
+) -> App:
+    """The Bolt app with roasbot's listeners (`bot.slack.listeners`, one module per kind)."""
     secret = settings.slack_signing_secret
-    app = App(
-        client=client or build_client(settings),
-        signing_secret=secret.get_secret_value() if secret else "",
-        # Socket Mode needs no signing secret; HTTP mode refuses to start without one.
-        request_verification_enabled=True,
-    )
-    bot = SlackBot(settings, db)
-    for name in SLASH_PREFIX:
-        app.command(f"/{name}")(bot.on_command)
-    app.action(BUTTON_IDS)(bot.on_button)
-    schedule = ScheduleCommands(settings, db)
-    app.command("/digest")(schedule.on_digest)
-    app.command("/alert")(schedule.on_alert)
-    app.action("alert_mute")(schedule.on_mute_button)
-    app.event({"type": "message", "subtype": "file_share"})(bot.on_file_share)
-    app.event("message")(_ignore)  # other messages in channels the bot is in
+    client = client or build_client(settings)
+    try:
+        app = App(
+            client=client,
+            signing_secret=secret.get_secret_value() if secret else "",
+            # Socket Mode needs no signing secret; HTTP mode refuses to start without one.
+            request_verification_enabled=True,
+        )
+    except BoltError as exc:  # auth.test refused the token
+        raise UserError("Slack refused the bot token (check SLACK_BOT_TOKEN)") from exc
+    listeners.register(app, service or build_service(settings, db, client))
     return app
 
 
-def _ignore() -> None:
-    """Bolt acknowledges events itself; unhandled ones would only be logged as warnings."""
+def run_slack(app: App, settings: Settings, db: Engine, host: str, port: int) -> None:
+    """Serve Slack until stopped: Socket Mode with SLACK_APP_TOKEN, else HTTP on host:port."""
+    if settings.slack_app_token is not None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.warning("roasbot: connecting to Slack in Socket Mode")
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        return
+    serve(app, db, host, port)

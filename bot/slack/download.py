@@ -11,8 +11,10 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlparse
 
+from bot.errors import UserError
 
-class DownloadError(Exception):
+
+class DownloadError(UserError):
     """A file could not be fetched; the message is for the person who shared it."""
 
 

@@ -1,0 +1,292 @@
+"""The words every renderer shares: windows, scopes, metric labels and values, changes, alert
+conditions, upload outcomes, and an answer's table as cells.
+
+The terminal text, the charts, the CSV export and Slack's Block Kit each turn `insights` result
+objects into their own medium, and none of them imports another; what they must say alike
+("01 Mar 2025 – 31 Mar 2025", "all data", "₹1,23,456", "▲ 12%", "rejected 3 rows: ... —
+lines 2-4") is written once here, as plain text. Markup (Slack's `*bold*`, a terminal's
+indentation) is each renderer's own business.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from insights.alerts import Notice, Rule
+from insights.catalogue import metric, table_columns
+from insights.digest import Digest
+from insights.formatting import count, money, percent, ratio
+from insights.results import Answer, Metrics, Row
+from storage.ingest.results import FileResult
+
+ALL_DATA = "all data"  # the scope of an answer without filters, everywhere
+_RANGES_SHOWN = 20
+
+
+# --- windows and scopes -----------------------------------------------------------------------
+
+
+def window_label(start: dt.date | None, end: dt.date | None) -> str:
+    """'01 Mar 2025 – 31 Mar 2025': how a window reads in headings and sentences."""
+    if start is None or end is None:
+        return "no data yet"
+    return f"{start:%d %b %Y} – {end:%d %b %Y}"
+
+
+def window_iso(start: dt.date | None, end: dt.date | None) -> str:
+    """'2025-03-01 to 2025-03-31': the compact form of chart titles, which travel without the
+    message around them and are read in every locale."""
+    if start and end:
+        return f"{start.isoformat()} to {end.isoformat()}"
+    if start or end:
+        return f"from {start.isoformat()}" if start else f"to {end.isoformat()}"
+    return ""
+
+
+def scope_label(filters: dict[str, list[str]] | dict[str, tuple[str, ...]]) -> str:
+    """'brand: MuscleBlaze; platform: Instagram', or 'all data' without filters."""
+    shown = [f"{key}: {', '.join(values)}" for key, values in filters.items() if values]
+    return "; ".join(shown) or ALL_DATA
+
+
+# --- metrics ----------------------------------------------------------------------------------
+
+
+def value_text(name: str, value: float | None, currency: str = "INR", compact: bool = False) -> str:
+    """A catalogue metric's value as people read it: ₹1,23,456, 3.82x, 2.6%, 1,234 or n/a."""
+    spec = metric(name)
+    if spec.unit == "money":
+        return money(value, currency, compact=compact)
+    if spec.unit == "ratio":
+        return ratio(value)
+    if spec.unit == "percent":
+        return percent(value, spec.digits)
+    return count(value)
+
+
+def figure(result: Metrics, name: str, currency: str = "INR") -> str:
+    return value_text(name, result.value(name), currency)
+
+
+def delta(now: float | None, before: float | None) -> str:
+    """'▲ 12%' / '▼ 3%' / '■ 0%', or '' when there is nothing to compare with."""
+    if now is None or before is None or before == 0:
+        return ""
+    change = (now - before) / abs(before) * 100
+    if abs(change) < 0.5:
+        return "■ 0%"
+    return f"{'▲' if change > 0 else '▼'} {abs(change):.0f}%"
+
+
+def figures(
+    result: Metrics, names: tuple[str, ...], previous: Metrics | None, currency: str
+) -> list[tuple[str, str, str]]:
+    """(label, value, change) of each named metric, the change against `previous`."""
+    return [
+        (
+            metric(name).label,
+            figure(result, name, currency),
+            delta(result.value(name), previous.value(name)) if previous is not None else "",
+        )
+        for name in names
+    ]
+
+
+# --- an answer's table ------------------------------------------------------------------------
+
+
+def table_cells(answer: Answer, currency: str = "INR", width: int = 28) -> list[list[str]]:
+    """The header and one line of cells per row: the breakdown's name, then its columns."""
+    columns = table_columns(answer.command, answer.by)
+    header = [(answer.by or "").capitalize(), *(metric(c).heading for c in columns)]
+    body = [
+        [shorten(r.label, width), *(figure(r, c, currency) for c in columns)] for r in answer.rows
+    ]
+    return [header, *body]
+
+
+def aligned(cells: list[list[str]]) -> str:
+    """Cells as a plain-text table: the first column left-aligned, figures right-aligned."""
+    widths = [max(len(line[i]) for line in cells) for i in range(len(cells[0]))]
+    lines = []
+    for line in cells:
+        first = line[0].ljust(widths[0])
+        rest = (cell.rjust(w) for cell, w in zip(line[1:], widths[1:], strict=True))
+        lines.append("  ".join([first, *rest]).rstrip())
+    return "\n".join(lines)
+
+
+def shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def subject_line(answer: Answer) -> str:
+    """'Kavya Nair · Instagram · Fitness · Female · 1,20,000 followers (macro)'."""
+    s = answer.subject or {}
+    return (
+        f"{s['name']} · {s['platform']} · {s['category']} · {s['gender']} · "
+        f"{s['followers']:,} followers ({s['tier']})"
+    )
+
+
+# --- the digest -------------------------------------------------------------------------------
+
+
+def digest_heading(digest: Digest) -> str:
+    return f"Weekly digest {digest.week} · {digest.start:%d %b} – {digest.end:%d %b %Y}"
+
+
+def digest_empty(digest: Digest) -> str:
+    return (
+        f"No data for {digest.week} ({scope_label(digest.filters)}): nothing was tracked or "
+        "paid that week."
+    )
+
+
+def _ranked(rows: list[Row], currency: str) -> str:
+    return ", ".join(
+        f"{r.label} {ratio(r.roas)} ({money(r.cost, currency, compact=True)} spend)" for r in rows
+    )
+
+
+def digest_sections(digest: Digest, currency: str = "INR") -> list[tuple[str, str]]:
+    """(title, text) of each part of the week's story, in order; empty parts are left out."""
+    sections = []
+    if digest.top:
+        sections.append(("Top influencers", _ranked(digest.top, currency)))
+    if digest.bottom:
+        sections.append(("Bottom influencers", _ranked(digest.bottom, currency)))
+    if digest.top_persona:
+        r = digest.top_persona
+        sections.append(("Top persona", f"{r.label} {ratio(r.roas)} ({r.influencers} influencers)"))
+    if digest.new_underperformers:
+        text = ", ".join(f"{r.label} {ratio(r.roas)}" for r in digest.new_underperformers)
+        sections.append(("New underperformers", text))
+    return sections
+
+
+def digest_summary(digest: Digest, currency: str = "INR") -> str:
+    """One line for notifications and the message's fallback text."""
+    if not digest.has_data:
+        return digest_empty(digest)
+    t, p = digest.totals, digest.previous
+    return (
+        f"Weekly digest {digest.week}: revenue {money(t.revenue, currency)}"
+        f"{_bracketed(delta(t.revenue, p.revenue))}, cost {money(t.cost, currency)}, "
+        f"ROAS {ratio(t.roas)}{_bracketed(delta(t.roas, p.roas))} ({scope_label(digest.filters)})"
+    )
+
+
+def _bracketed(change: str) -> str:
+    return f" ({change})" if change else ""
+
+
+DIGEST_CONTEXT = "changes are against the week before"
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+def rule_value(rule: Rule, value: float | None, currency: str = "INR") -> str:
+    """A rule's watched value: '-57%' for a drop or rise, else the metric's own format."""
+    if value is None:
+        return "n/a"
+    if rule.op in ("drop", "rise"):
+        return f"{value:+.0f}%"
+    return value_text(rule.metric, value, currency)
+
+
+def alert_value(notice: Notice, currency: str = "INR") -> str:
+    return rule_value(notice.rule, notice.value, currency)
+
+
+def alert_subject(notice: Notice) -> str:
+    """'roas for influencer C' / 'roas for brand: MuscleBlaze' / 'roas for all data'."""
+    who = f"{notice.rule.each} {notice.entity}" if notice.entity else scope_label(notice.filters)
+    return f"{notice.rule.metric.replace('_', ' ')} for {who}"
+
+
+def alert_condition(notice: Notice) -> str:
+    """'roas < 3 · window 10d (01 Mar – 10 Mar 2025)'."""
+    rule, window = notice.rule, notice.window
+    span = f"{window.start:%d %b} – {window.end:%d %b %Y}"
+    if rule.op in ("drop", "rise"):
+        condition = f"{rule.metric} {rule.op} > {rule.threshold:g}%"
+    else:
+        condition = f"{rule.metric} {rule.op} {rule.threshold:g}"
+    return f"{condition} · window {rule.window_days}d ({span})"
+
+
+def alert_text(notice: Notice, currency: str = "INR") -> str:
+    """The message of each event, in one line."""
+    subject, value = alert_subject(notice), alert_value(notice, currency)
+    if notice.event == "fired":
+        return f"{subject} is {value} — Condition: {alert_condition(notice)}"
+    if notice.event == "reminded":
+        return f"Still firing: {subject} is {value} ({alert_condition(notice).split(' · ')[0]})"
+    return f"Resolved: {subject} is back to {value}"
+
+
+def alert_footer(notice: Notice) -> str:
+    return (
+        f"Alert #{notice.rule_id} · it stays quiet until resolved (reminder after "
+        f"{notice.repeat_hours}h)"
+    )
+
+
+# --- uploads ----------------------------------------------------------------------------------
+
+UPLOAD_STATUS = {
+    "loaded": "loaded",
+    "partial": "loaded with rejections",
+    "already_loaded": "skipped",
+    "refused": "REFUSED",
+    "failed": "FAILED",
+}
+
+
+def line_ranges(lines: list[int], limit: int = _RANGES_SHOWN) -> str:
+    """[2, 3, 4, 9] -> 'lines 2-4, 9': the form a person can find in a spreadsheet."""
+    ordered = sorted(set(lines))
+    spans: list[str] = []
+    start = prev = ordered[0]
+    for n in [*ordered[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        spans.append(str(start) if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    shown = ", ".join(spans[:limit])
+    more = f" and {len(spans) - limit} more ranges" if len(spans) > limit else ""
+    word = "line" if len(ordered) == 1 else "lines"
+    return f"{word} {shown}{more}"
+
+
+def upload_details(
+    result: FileResult, ranges: int = _RANGES_SHOWN, groups: int | None = None
+) -> list[str]:
+    """What happened to a file's rows, one line per reason (at most `groups` per sheet)."""
+    lines = []
+    for sheet in result.sheets:
+        where = f"[sheet {sheet.sheet}] " if sheet.sheet else ""
+        for group in sheet.rejects[:groups]:
+            rows = len(group.lines)
+            lines.append(
+                f"{where}rejected {rows:,} row{'s' if rows != 1 else ''}: {group.reason} — "
+                f"{line_ranges(group.lines, ranges)} (e.g. {', '.join(group.examples[:2])})"
+            )
+        if sheet.duplicates:
+            lines.append(
+                f"{where}{sheet.duplicates:,} rows repeat the key of a later row in this file; "
+                f"the later one was kept ({line_ranges(sheet.duplicate_lines, ranges)})"
+            )
+        if sheet.blank_lines:
+            lines.append(f"{where}{sheet.blank_lines:,} blank lines skipped")
+        lines.extend(f"{where}note: {note}" for note in sheet.notes)
+    return lines
+
+
+def roas_change(before: float | None, after: float | None, days: int) -> str:
+    """What a load changed: 'ROAS last 30 days, all data: 3.80x → 4.10x'."""
+    return f"ROAS last {days} days, {ALL_DATA}: {ratio(before)} → {ratio(after)}"

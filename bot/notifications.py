@@ -1,0 +1,295 @@
+"""Digests and alerts that nobody asked for, delivered exactly once, through any transport.
+
+The scheduler, `/digest now`, `/alert check` and `roasbot digest` all run here, against a
+`Poster`: Slack's (`bot.slack.poster`) posts Block Kit with retries; the console's prints; the
+tests' records. Time is always passed in (`now`, an aware datetime), so tests drive the clock.
+Two guards make "exactly once" hold across processes and restarts:
+
+- a digest claims (digest:CHANNEL, ISO week) and an alert evaluation (alert:ID, the minute)
+  in `job_runs` before doing anything (`storage.claims`);
+- an alert's state changes by compare-and-set (`storage.schedules.swap_state`), so of two
+  evaluations racing, only the one whose update matched posts the message. What the state
+  should become is decided by `insights.alerts.transition`, a pure function.
+
+A transport that refuses for good (the channel is gone, the bot was removed) raises
+`Undeliverable`: the subscription or rule is disabled and the admins are told once, instead of
+failing every hour. One failing rule never stops the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.errors import DeliveryError, Undeliverable, user_message
+from bot.settings import Settings
+from insights.alerts import (
+    Check,
+    Notice,
+    Rule,
+    State,
+    breached,
+    evaluate,
+    rolling_window,
+    scope_query,
+    transition,
+)
+from insights.digest import Digest, build_digest, iso_week, last_full_week
+from insights.engine import Thresholds, answer
+from insights.query import QueryError
+from insights.results import Answer
+from storage import schedules
+from storage.claims import claim_run, finish_run
+from storage.schedules import StoredRule, Subscription
+
+__all__ = ["Notifications", "Poster", "Subscription"]
+
+log = logging.getLogger(__name__)
+ALERT_CHART_ROWS = 15
+
+
+class Poster(Protocol):
+    """A transport for scheduled messages. Each call returns the id of the message it posted
+    (Slack's ts) or None; it raises DeliveryError or Undeliverable when it cannot."""
+
+    def digest(self, channel: str, digest: Digest) -> str | None: ...
+
+    def alert(self, channel: str, notice: Notice) -> str | None: ...
+
+    def tell_admins(self, text: str) -> None: ...
+
+
+class Notifications:
+    def __init__(
+        self, settings: Settings, db: Engine, poster: Poster, thresholds: Thresholds
+    ) -> None:
+        self.settings, self.db, self.poster, self.thresholds = settings, db, poster, thresholds
+
+    def subscriptions(self, channel: str | None = None) -> list[Subscription]:
+        """The digests to schedule (the scheduler syncs its jobs with them)."""
+        return schedules.subscriptions(self.db, channel)
+
+    def ensure_default_rule(self) -> None:
+        """A fresh install alerts without typing: ROAS_ALERT_THRESHOLD + ALERT_CHANNEL_ID."""
+        threshold, channel = self.settings.roas_alert_threshold, self.settings.alert_channel_id
+        if threshold is not None and channel:
+            schedules.ensure_default_rule(self.db, channel, threshold)
+
+    # --- digests -------------------------------------------------------------------------------
+
+    def build(self, week_start: dt.date, filters: str = "") -> Digest:
+        return build_digest(
+            self.db,
+            week_start,
+            filters=filters,
+            thresholds=self.thresholds,
+            currency=self.settings.currency,
+        )
+
+    def run_digest(self, sub: Subscription, now: dt.datetime, *, claim: bool = True) -> str:
+        """Post the digest of the last full week before the run day; returns what happened.
+
+        `claim=False` is `/digest now`: posted on request, leaving the scheduled run alone.
+        """
+        run_day = sub.due(now).date() if claim else now.astimezone(ZoneInfo(sub.timezone)).date()
+        week_start, _ = last_full_week(run_day)
+        job, period = f"digest:{sub.channel}", iso_week(week_start)
+        if claim and not claim_run(self.db, job, period, now, channel=sub.channel):
+            return "already done"
+        try:
+            digest = self.build(week_start, sub.filters)
+        except (SQLAlchemyError, QueryError) as exc:
+            log.exception("digest for %s failed", sub.channel)
+            outcome, ts = f"failed: {user_message(exc)}", None
+        else:
+            outcome, ts = self.deliver(sub.channel, digest, sub.id or None)
+        if claim:
+            status = "done" if outcome == "posted" else "failed"
+            finish_run(self.db, job, period, status, now, message_ts=ts,
+                       error=None if status == "done" else outcome)  # fmt: skip
+        return outcome
+
+    def deliver(
+        self, channel: str, digest: Digest, subscription_id: int | None = None
+    ) -> tuple[str, str | None]:
+        """Post a built digest: ('posted', its id) or ('failed: why', None). A channel that is
+        gone disables its subscription (when it has one) and tells the admins."""
+        try:
+            return "posted", self.poster.digest(channel, digest)
+        except Undeliverable as exc:
+            if subscription_id is not None:
+                schedules.disable_subscription(self.db, subscription_id, exc.code)
+            self.poster.tell_admins(
+                f"roasbot stopped the weekly digest for <#{channel}>: Slack said "
+                f"`{exc.code}`. Invite the bot back and run `/digest subscribe` there."
+            )
+            return f"failed: {exc.code}", None
+        except DeliveryError as exc:
+            log.warning("digest for %s not delivered: %s", channel, exc.code)
+            return f"failed: {user_message(exc)}", None
+
+    def catch_up(self, now: dt.datetime, grace: dt.timedelta) -> list[str]:
+        """Run digests whose time passed while no scheduler was up, if still within `grace`."""
+        return [
+            f"{sub.channel}: {self.run_digest(sub, now)}"
+            for sub in schedules.subscriptions(self.db)
+            if now - sub.due(now) <= grace
+        ]
+
+    # --- alerts -------------------------------------------------------------------------------
+
+    def evaluate_alerts(
+        self, now: dt.datetime, rule_id: int | None = None, claim: bool = True
+    ) -> list[str]:
+        """Evaluate every active rule (or one) at `now`: '#3: scope fired', '#4: no change'."""
+        slot = now.astimezone(ZoneInfo(self.settings.timezone)).strftime("%Y-%m-%dT%H:%M")
+        report = []
+        for stored in schedules.rules(self.db, rule_id):
+            job = f"alert:{stored.id}"
+            if claim and not claim_run(self.db, job, slot, now, channel=stored.channel):
+                continue
+            outcome = self._evaluate_rule(stored, now)
+            failed = outcome.startswith("failed")
+            if claim:
+                finish_run(self.db, job, slot, "failed" if failed else "done", now,
+                           error=outcome if failed else None)  # fmt: skip
+            report.append(f"#{stored.id}: {outcome}")
+        return report
+
+    def preview(self, now: dt.datetime) -> list[Check]:
+        """Every active rule's values now and whether each breaches, changing nothing and
+        posting nothing (the console's `/alert check`: Slack's channels keep their alerts)."""
+        checks = []
+        for stored in schedules.rules(self.db):
+            rule = Rule.of(stored)
+            try:
+                values = evaluate(self.db, rule, self._today(now), self.thresholds)
+            except (QueryError, SQLAlchemyError) as exc:
+                checks.append(Check(stored.id, rule, "", None, False, "", user_message(exc)))
+                continue
+            states = schedules.states(self.db, stored.id)
+            checks += [
+                Check(
+                    stored.id,
+                    rule,
+                    entity,
+                    value,
+                    breached(rule, value),
+                    states[entity].state if entity in states else "OK",
+                )
+                for entity, value in sorted(values.items())
+            ]
+        return checks
+
+    def _today(self, now: dt.datetime) -> dt.date:
+        return now.astimezone(ZoneInfo(self.settings.timezone)).date()
+
+    def _evaluate_rule(self, stored: StoredRule, now: dt.datetime) -> str:
+        rule, today = Rule.of(stored), self._today(now)
+        try:
+            values = evaluate(self.db, rule, today, self.thresholds)
+        except (QueryError, SQLAlchemyError) as exc:
+            schedules.record_evaluation(self.db, stored.id, "", now, None, "ERROR", False,
+                                        str(exc)[:500])  # fmt: skip
+            return f"failed: {user_message(exc)}"
+        states = schedules.states(self.db, stored.id)
+        firing = {entity for entity, s in states.items() if s.state == "FIRING"}
+        changes = []
+        for entity in sorted(set(values) | firing):
+            try:
+                changes.append(self._step(stored, rule, entity, values.get(entity), now, today))
+            except Undeliverable as exc:
+                schedules.deactivate_rule(self.db, stored.id)
+                self.poster.tell_admins(
+                    f"roasbot disabled alert #{stored.id} in <#{stored.channel}>: Slack said "
+                    f"`{exc.code}`."
+                )
+                return f"failed: {exc.code}"
+            except DeliveryError as exc:
+                log.warning("alert #%s: %s not delivered: %s", stored.id, entity, exc.code)
+                return f"failed: {user_message(exc)}"
+        return ", ".join(c for c in changes if c) or "no change"
+
+    def _step(
+        self,
+        stored: StoredRule,
+        rule: Rule,
+        entity: str,
+        value: float | None,
+        now: dt.datetime,
+        today: dt.date,
+    ) -> str:
+        """One entity's evaluation: the state machine's verdict, applied by compare-and-set."""
+        before = schedules.ensure_state(self.db, stored.id, entity)
+        muted = stored.muted(now)
+        step = transition(
+            rule,
+            State(before.state, before.streak, before.notified_at, before.message_ts),
+            value,
+            muted=muted,
+            now=now,
+            repeat=dt.timedelta(hours=self.settings.alert_repeat_hours),
+        )
+        schedules.set_streak(self.db, stored.id, entity, step.streak, value)
+        won = self._claim(step.event, stored.id, entity, before.notified_at, now)
+        state, posted = (step.state if won else before.state), False
+        if won and step.notify:
+            notice = self._notice(step.event, stored, rule, entity, value, today, before)
+            ts = self.poster.alert(stored.channel, notice)
+            if step.event == "fired":
+                schedules.set_message(self.db, stored.id, entity, ts, now)
+            posted = True
+        schedules.record_evaluation(self.db, stored.id, entity, now, value, state, posted)
+        return f"{entity or 'scope'} {step.event}" if won else ""
+
+    def _claim(
+        self,
+        event: str | None,
+        rule_id: int,
+        entity: str,
+        notified: dt.datetime | None,
+        now: dt.datetime,
+    ) -> bool:
+        """Move the stored state as the event says, if no other evaluation did first."""
+        if event == "fired":
+            return schedules.swap_state(self.db, rule_id, entity, "OK", "FIRING", now)
+        if event == "resolved":
+            return schedules.swap_state(self.db, rule_id, entity, "FIRING", "OK", now)
+        if event == "reminded":
+            return schedules.touch_notified(self.db, rule_id, entity, notified, now)
+        return False
+
+    def _notice(self, event, stored, rule, entity, value, today, before) -> Notice:
+        window = rolling_window(rule, today)
+        chart = self._chart(rule, window) if event == "fired" else None
+        return Notice(
+            event=event,
+            rule_id=stored.id,
+            rule=rule,
+            entity=entity,
+            value=value,
+            window=window,
+            filters=chart.filters if chart else self._filters(rule, window),
+            repeat_hours=self.settings.alert_repeat_hours,
+            thread_ts=before.message_ts,
+            chart=chart,
+        )
+
+    def _chart(self, rule: Rule, window) -> Answer | None:
+        """What the alert watches, by its entity (or by week), for the fire message's chart."""
+        query = dataclasses.replace(
+            scope_query(rule, window, rule.each or "week"), top=ALERT_CHART_ROWS
+        )
+        try:
+            return answer(self.db, query, self.thresholds)
+        except (QueryError, SQLAlchemyError):
+            return None
+
+    def _filters(self, rule: Rule, window) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in scope_query(rule, window).filters.items()}

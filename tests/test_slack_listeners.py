@@ -1,0 +1,150 @@
+"""The Slack listeners in-process: the real Bolt app, signed requests through Bolt's own
+dispatch, the service on a real store, Web API calls landing on the stand-in. Both stores.
+
+The end-to-end tests run `roasbot serve` as a process; these reach every listener kind faster
+and can look at the acknowledgement Bolt returns and the store at once.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from storage import models
+from storage.ingest import Upload, ingest_files
+from tests.conftest import FIXTURES
+from tests.inprocess import app_for, dispatch
+from tests.slack_standin import (
+    SlackStandIn,
+    block_action_body,
+    file_share_event_body,
+    slash_command_body,
+)
+
+WINDOW = "from=2025-03-01 to=2025-03-10"
+CHANNEL = "C2147483705"
+
+
+@pytest.fixture
+def slack():
+    with SlackStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+def db(store):
+    paths = sorted((FIXTURES / "metrics").glob("*.csv"))
+    assert ingest_files(store, [Upload.from_path(p) for p in paths]).ok
+    return store
+
+
+@pytest.fixture
+def app(slack, db):
+    return app_for(slack, db)
+
+
+def _ack(response) -> str:
+    """The text of an acknowledgement (Bolt sends a bare text as the body itself)."""
+    assert response.status == 200, response.body
+    if response.body.startswith("{"):
+        return json.loads(response.body).get("text", "")
+    return response.body
+
+
+def test_a_question_is_acknowledged_empty_then_answered_in_the_channel_with_its_chart(app, slack):
+    assert _ack(dispatch(app, slash_command_body("/roas", f"{WINDOW} by=brand", "http://x"))) == ""
+    [message] = slack.wait_for("chat.postMessage", timeout=30)
+    assert message.params["channel"] == CHANNEL
+    fields = [f["text"] for f in message.params["blocks"][1]["fields"]]
+    assert "*ROAS*\n2.22x" in fields
+    [chart] = slack.wait_for("files.completeUploadExternal", timeout=30)
+    assert chart.params["channel_id"] == CHANNEL
+
+
+def test_help_and_a_typo_are_answered_in_the_acknowledgement(app, slack):
+    assert "/underperformers" in _ack(dispatch(app, slash_command_body("/roas", "help", "x")))
+    typo = _ack(dispatch(app, slash_command_body("/roas", "brnd=MuscleBlaze", "x")))
+    assert typo.startswith(":warning: no filter 'brnd' — did you mean brand?")
+    assert slack.calls("chat.postMessage") == []
+
+
+def test_an_unknown_value_is_told_privately_after_the_ack(app, slack):
+    url = slack.response_url()
+    dispatch(app, slash_command_body("/roas", "brand=MuslceBlaze", url))
+    [reply] = slack.wait_for_responses(url=url, timeout=30)
+    assert reply["response_type"] == "ephemeral"
+    assert "did you mean MuscleBlaze?" in reply["text"]
+
+
+def test_digest_and_alert_commands_share_one_path(app, slack, db):
+    said = _ack(dispatch(app, slash_command_body("/digest", "subscribe day=fri", "x")))
+    assert f"<#{CHANNEL}> gets the weekly digest every Fri at 09:00" in said
+    added = _ack(dispatch(app, slash_command_body("/alert", "add roas < 3 window=3650d", "x")))
+    assert added.startswith(":bell: Alert #")
+    listed = _ack(dispatch(app, slash_command_body("/alert", "list", "x")))
+    assert "`roas < 3 window=3650d` · OK" in listed
+    bad = _ack(dispatch(app, slash_command_body("/alert", "add clicks < 3", "x")))
+    assert "no metric 'clicks'" in bad
+    with db.connect() as conn:
+        assert [r.channel for r in conn.execute(select(models.digest_subscriptions))] == [CHANNEL]
+
+
+def test_non_admins_are_refused_by_the_service_and_by_the_mute_middleware(slack, db):
+    app = app_for(slack, db, admin_user_ids="UADMIN1")
+    refused = _ack(dispatch(app, slash_command_body("/alert", "add roas < 1", "x")))
+    assert refused == "Sorry <@U2147483697>, only admins can add alert rules."
+    url = slack.response_url()
+    dispatch(app, block_action_body("alert_mute", json.dumps({"rule": 1, "days": 1}), url))
+    [reply] = slack.wait_for_responses(url=url, timeout=30)
+    assert reply["text"] == "Only admins can mute alert rules."
+    with db.connect() as conn:
+        assert list(conn.execute(select(models.alert_rules))) == []
+
+
+def test_a_stale_button_says_so(app, slack):
+    url = slack.response_url()
+    dispatch(app, block_action_body("by_brand", "{not json", url))
+    [reply] = slack.wait_for_responses(url=url, timeout=30)
+    assert reply["text"].startswith(":warning: that button is stale")
+    url = slack.response_url()
+    dispatch(app, block_action_body("alert_mute", json.dumps({"days": 1}), url))
+    [reply] = slack.wait_for_responses(url=url, timeout=30)
+    assert "stale" in reply["text"] and "/alert mute" in reply["text"]
+
+
+def test_a_button_re_runs_its_query_with_its_change_in_the_thread(app, slack):
+    value = json.dumps({"q": f"roas {WINDOW}", "by": "platform"})
+    dispatch(app, block_action_body("by_platform", value, "http://x", message_ts="1.000200"))
+    [message] = slack.wait_for("chat.postMessage", timeout=30)
+    assert message.params["thread_ts"] == "1.000200"
+    assert message.params["blocks"][0]["text"]["text"].startswith("ROAS by platform")
+
+
+def test_an_unregistered_command_or_button_is_not_found_and_unsigned_is_refused(app):
+    assert dispatch(app, slash_command_body("/trend", "", "x")).status == 404
+    assert dispatch(app, block_action_body("not_a_button", "{}", "x")).status == 404
+    assert dispatch(app, slash_command_body("/roas", "", "x"), signed=False).status == 401
+
+
+def test_a_shared_file_is_loaded_once_with_a_reply_in_its_thread(app, slack, db):
+    content = (
+        b"influencer_id,name,category,gender,follower_count,platform\n"
+        b"INFX,Zoya,Fitness,Female,900,Instagram\n"
+    )
+    file = slack.add_file("people.csv", content, filetype="csv")
+    body = file_share_event_body(file, ts="1741000600.000900")
+    assert dispatch(app, body).status == 200
+    assert dispatch(app, body).status == 200  # Slack's retry: loaded once all the same
+    [update] = slack.wait_for(
+        "chat.update", timeout=30, where=lambda c: "people.csv" in json.dumps(c.params)
+    )
+    assert "1 new" in update.params["text"]
+    with db.connect() as conn:
+        names = [r.name for r in conn.execute(select(models.influencers.c.name))]
+    assert names.count("Zoya") == 1
+    done = slack.wait_for(
+        "reactions.add", timeout=30, where=lambda c: c.params.get("name") == "white_check_mark"
+    )
+    assert len(done) == 1 and len(slack.calls("chat.update")) == 1
