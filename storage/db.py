@@ -78,7 +78,12 @@ def upgrade(engine: Engine) -> bool:
         return False
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _UPGRADE_LOCK_ID})
+            # One lock per schema: processes migrating the same store wait for each other,
+            # stores in other schemas of the same database (tests, tenants) do not.
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(:id, hashtext(current_schema()))"),
+                {"id": _UPGRADE_LOCK_ID},
+            )
         # Re-read under the lock: another process may have migrated while we waited.
         if MigrationContext.configure(conn).get_current_revision() == head:
             return False
