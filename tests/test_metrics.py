@@ -232,3 +232,15 @@ def test_an_influencer_with_orders_but_no_revenue_still_gets_a_row(store):
     result = ask(store, "/roas by=influencer")
     assert result["totals"]["orders"] == 1
     assert [(r["key"], r["orders"]) for r in result["rows"]] == [("I0", 1)]
+
+
+def test_conversion_rate_is_orders_over_the_reach_of_posts_in_scope(db):
+    result = ask(db, f"/roas {WINDOW}")
+    assert result["totals"]["conversion_rate"] == pytest.approx(8 / 12_500 * 100, abs=1e-4)
+    rows = by_key(result)
+    assert rows["A"]["conversion_rate"] == pytest.approx(4 / 2_000 * 100, abs=1e-4)
+    assert rows["B"]["conversion_rate"] == pytest.approx(4 / 10_000 * 100, abs=1e-4)
+    assert rows["C"]["conversion_rate"] == 0.0
+    assert rows["D"]["conversion_rate"] is None  # no post reached anyone: n/a, never 0
+    mb = ask(db, f"/roas {WINDOW} brand=MuscleBlaze")["totals"]
+    assert mb["conversion_rate"] == pytest.approx(3 / 2_000 * 100, abs=1e-4)
