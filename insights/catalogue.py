@@ -8,7 +8,7 @@ does not take yet, that sum in `insights.engine`), in the spirit of metricflow's
 layer: a metric is a sum, or a ratio of two sums — never a mean of ratios.
 
 Nothing here computes from the store or knows about Slack: it is data, imported by everything
-above it and importing nothing of roasbot.
+above it; of roasbot it imports only the store's names for date buckets.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+
+from storage.sqlkeys import TIME_KEYS
 
 Unit = Literal["money", "ratio", "percent", "count"]
 
@@ -125,8 +127,7 @@ BREAKDOWNS: tuple[Breakdown, ...] = (
     Breakdown("gender", "influencer"),
     Breakdown("tier", "influencer"),
     Breakdown("persona", "influencer"),
-    Breakdown("week", "time"),
-    Breakdown("month", "time"),
+    *(Breakdown(key, "time") for key in TIME_KEYS),  # the store groups dates by these
 )
 BREAKDOWN: Mapping[str, Breakdown] = {b.name: b for b in BREAKDOWNS}
 TIME_BREAKDOWNS = tuple(b.name for b in BREAKDOWNS if b.kind == "time")

@@ -3,7 +3,7 @@
 Money is NUMERIC(14, 2) (exact on PostgreSQL); values come back as floats because every consumer
 aggregates them with pandas or formats them, and a mix of Decimal and float is a bug magnet.
 Tracking rows and payouts may lack an id of their own, so each has a `row_key`: the source id when
-there is one, otherwise a hash of the row's normalised values (see `storage.ingest.keys`).
+there is one, otherwise a hash of the row's normalised values (see `storage.ingest.parse`).
 """
 
 from __future__ import annotations
