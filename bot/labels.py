@@ -64,8 +64,26 @@ def value_text(name: str, value: float | None, currency: str = "INR", compact: b
     return count(value)
 
 
-def figure(result: Metrics, name: str, currency: str = "INR") -> str:
-    return value_text(name, result.value(name), currency)
+def figure(result: Metrics, name: str, currency: str = "INR", interval: bool = True) -> str:
+    """A metric of a result as people read it, with its 90% interval when it has one:
+    'iROAS 2.04x (1.45–2.67)'."""
+    shown = value_text(name, result.value(name), currency)
+    ends = metric(name).interval
+    if interval and ends is not None:
+        low, high = (result.value(end) for end in ends)
+        if low is not None and high is not None and result.value(name) is not None:
+            shown += f" ({_end(name, low, currency)}–{_end(name, high, currency)})"
+    return shown
+
+
+def _end(name: str, value: float, currency: str) -> str:
+    """An interval's end: a ratio without its 'x' ('2.04x (1.45–2.67)'), else as the value."""
+    return f"{value:.2f}" if metric(name).unit == "ratio" else value_text(name, value, currency)
+
+
+def data_through(day: dt.date | None) -> str:
+    """'Data through 10 Mar 2025': the last day the store has tracking data for."""
+    return f"Data through {day:%d %b %Y}" if day else "No data yet"
 
 
 def delta(now: float | None, before: float | None) -> str:
@@ -100,7 +118,8 @@ def table_cells(answer: Answer, currency: str = "INR", width: int = 28) -> list[
     columns = table_columns(answer.command, answer.by)
     header = [(answer.by or "").capitalize(), *(metric(c).heading for c in columns)]
     body = [
-        [shorten(r.label, width), *(figure(r, c, currency) for c in columns)] for r in answer.rows
+        [shorten(r.label, width), *(figure(r, c, currency, interval=False) for c in columns)]
+        for r in answer.rows
     ]
     return [header, *body]
 
@@ -181,7 +200,10 @@ def _bracketed(change: str) -> str:
     return f" ({change})" if change else ""
 
 
-DIGEST_CONTEXT = "changes are against the week before"
+def digest_context(digest: Digest) -> str:
+    """The digest's last line: its scope, what changes compare with, how fresh the data is."""
+    scope, through = scope_label(digest.filters), data_through(digest.data_through)
+    return f"{scope} · changes are against the week before · {through}"
 
 
 # --- alerts -----------------------------------------------------------------------------------
@@ -228,9 +250,10 @@ def alert_text(notice: Notice, currency: str = "INR") -> str:
 
 
 def alert_footer(notice: Notice) -> str:
+    through = f" · {data_through(notice.data_through)}" if notice.data_through else ""
     return (
         f"Alert #{notice.rule_id} · it stays quiet until resolved (reminder after "
-        f"{notice.repeat_hours}h)"
+        f"{notice.repeat_hours}h){through}"
     )
 
 

@@ -36,6 +36,7 @@ from insights.alerts import (
     State,
     breached,
     evaluate,
+    last_day_of_data,
     rolling_window,
     scope_query,
     transition,
@@ -266,7 +267,8 @@ class Notifications:
         return False
 
     def _notice(self, event, stored, rule, entity, value, today, before) -> Notice:
-        window = rolling_window(rule, today)
+        last = last_day_of_data(self.db, today)
+        window = rolling_window(rule, last)
         chart = self._chart(rule, window) if event == "fired" else None
         return Notice(
             event=event,
@@ -277,6 +279,7 @@ class Notifications:
             window=window,
             filters=chart.filters if chart else self._filters(rule, window),
             repeat_hours=self.settings.alert_repeat_hours,
+            data_through=last,
             thread_ts=before.message_ts,
             chart=chart,
         )

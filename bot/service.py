@@ -30,6 +30,7 @@ from insights.alerts import Check, Rule, parse_rule
 from insights.catalogue import COMMAND
 from insights.digest import Digest, last_full_week, week_of
 from insights.engine import Thresholds, answer, totals
+from insights.incremental import Baseline
 from insights.query import (
     EVERY_ROW,
     FILTER_KEYS,
@@ -131,6 +132,11 @@ def thresholds_of(settings: Settings) -> Thresholds:
         underperformer_min_spend=settings.underperformer_min_spend,
         persona_min_influencers=settings.persona_min_influencers,
         persona_min_spend=settings.persona_min_spend,
+        baseline=Baseline(
+            days=settings.baseline_days,
+            min_days=min(settings.baseline_min_days, settings.baseline_days),
+            draws=settings.bootstrap_draws,
+        ),
     )
 
 
@@ -260,10 +266,7 @@ class Service:
         result = ingest_files(self.db, uploads, origin, options, progress)
         if not any(f.status in ("loaded", "partial") for f in result.files):
             return Loaded(result, None)
-        after = self.recent_roas()
-        if before is None and after is None:
-            return Loaded(result, None)  # no recent cost before or after: nothing to compare
-        return Loaded(result, roas_change(before, after, RECENT_DAYS))
+        return Loaded(result, roas_change(before, self.recent_roas(), RECENT_DAYS))
 
     def claim_file(self, file_id: str, channel: str, user: str | None, name: str) -> bool:
         """True for the one delivery of a shared file that should load it."""

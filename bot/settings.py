@@ -46,6 +46,15 @@ class Settings(BaseSettings):
         default=(10_000, 50_000, 500_000, 1_000_000),
         description="Follower counts where micro, mid, macro and mega start.",
     )
+    baseline_days: int = Field(
+        default=56, ge=7, le=366, description="Days before a window its baseline is taken from."
+    )
+    baseline_min_days: int = Field(
+        default=28, ge=7, description="Days of those a brand needs rows on to have a baseline."
+    )
+    bootstrap_draws: int = Field(
+        default=500, ge=100, le=20_000, description="Resamples behind the 90% interval."
+    )
     currency: str = Field(
         default="INR", description="INR shows ₹ in lakh/crore; USD, EUR, GBP plain thousands."
     )

@@ -92,6 +92,8 @@ def answer_text(answer: Answer, currency: str = "INR", previous: Metrics | None 
         out += ["", labels.aligned(labels.table_cells(answer, currency))]
     notes = [*answer.notes, *([PREVIOUS_NOTE] if previous is not None else [])]
     out += [f"Note: {n}" for n in notes]
+    if answer.data_through is not None and answer.window_from is not None:
+        out.append(f"{labels.data_through(answer.data_through)}.")
     out += [f"Chart: {c}" for c in answer.charts]
     return "\n".join(out)
 
@@ -112,7 +114,7 @@ def digest_text(digest: Digest, currency: str = "INR") -> str:
     if digest.recommendations:
         lines.append("Recommendations")
         lines += [f"  • {r}" for r in digest.recommendations]
-    lines.append(f"{labels.scope_label(digest.filters)} · {labels.DIGEST_CONTEXT}")
+    lines.append(labels.digest_context(digest))
     return "\n".join(lines)
 
 

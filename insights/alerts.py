@@ -24,6 +24,7 @@ from insights.catalogue import ALERTABLE
 from insights.engine import Thresholds, answer
 from insights.query import EVERY_ROW, FILTER_KEYS, Query, QueryError, Window, parse_filters
 from insights.results import Answer, Metrics
+from insights.scope import data_through
 
 METRICS = ALERTABLE
 OPERATORS = ("<", "<=", ">", ">=", "drop", "rise")
@@ -123,9 +124,17 @@ def parse_rule(text: str) -> Rule:
     return Rule(metric, op, threshold, int(window[1]), each, " ".join(filters), min_spend, pending)
 
 
-def rolling_window(rule: Rule, today: dt.date) -> Window:
-    """The rule's window: its N days ending today."""
-    return Window(today - dt.timedelta(days=rule.window_days - 1), today)
+def rolling_window(rule: Rule, last_day: dt.date) -> Window:
+    """The rule's window: its N days ending on `last_day` (`last_day_of_data`)."""
+    return Window(last_day - dt.timedelta(days=rule.window_days - 1), last_day)
+
+
+def last_day_of_data(db: Engine, today: dt.date) -> dt.date:
+    """The day a rule's window ends: today, or the store's last day of data when that is
+    earlier (data arrives a day or more late: a 7-day window is then still 7 days of data)."""
+    with db.connect() as conn:
+        through = data_through(conn)
+    return min(today, through) if through is not None else today
 
 
 def scope_query(rule: Rule, window: Window, by: str | None = None) -> Query:
@@ -147,7 +156,7 @@ def evaluate(
     For drop/rise the value is the change in percent against the previous window. Entities
     below `min_spend` are left out. A filter value the store does not hold raises QueryError.
     """
-    window = rolling_window(rule, today)
+    window = rolling_window(rule, last_day_of_data(db, today))
     now = _values(db, rule, window, thresholds)
     if rule.op not in ("drop", "rise"):
         return now
@@ -262,6 +271,7 @@ class Notice:
     window: Window
     filters: dict[str, list[str]]  # the rule's scope as the store spells it
     repeat_hours: float
+    data_through: dt.date | None = None
     thread_ts: str | None = None  # reminders and resolves answer the fire message
     chart: Answer | None = None  # what the alert watches, for the fire message's chart
 

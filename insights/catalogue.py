@@ -41,6 +41,7 @@ class Metric:
     scale: float = 1.0
     digits: int = 2  # shown decimals of a ratio or percentage
     alertable: bool = False
+    interval: tuple[str, str] | None = None  # the metrics of its low and high ends
     description: str = ""
 
     @property
@@ -64,10 +65,21 @@ METRICS: tuple[Metric, ...] = (
            description="payouts, spread over what they paid for"),
     Metric("roas", "ROAS", "ROAS", "ratio", "revenue", "cost", alertable=True,
            description="attributed revenue / cost"),
-    Metric("incremental_roas", "iROAS", "iROAS", "ratio", "incremental_revenue", "cost",
-           alertable=True, description="incremental revenue / cost"),
+    Metric("incremental_roas", "iROAS", "iROAS", "ratio", "incremental_revenue",
+           "incremental_cost", alertable=True, interval=("incremental_roas_low",
+           "incremental_roas_high"), description="incremental revenue / cost"),
+    Metric("incremental_roas_low", "iROAS, low", "iROAS lo", "ratio", "incremental_revenue_low",
+           "incremental_cost", description="the low end of iROAS's 90% interval"),
+    Metric("incremental_roas_high", "iROAS, high", "iROAS hi", "ratio",
+           "incremental_revenue_high", "incremental_cost",
+           description="the high end of iROAS's 90% interval"),
     Metric("incremental_revenue", "Incremental revenue", "Incr.", "money",
-           description="revenue above the baseline"),
+           interval=("incremental_revenue_low", "incremental_revenue_high"),
+           description="revenue above the brands' baselines"),
+    Metric("incremental_revenue_low", "Incremental revenue, low", "Incr. lo", "money",
+           description="the low end of its 90% interval"),
+    Metric("incremental_revenue_high", "Incremental revenue, high", "Incr. hi", "money",
+           description="the high end of its 90% interval"),
     Metric("orders", "Orders", "Orders", "count", alertable=True,
            description="attributed orders"),
     Metric("cpa", "CPA", "CPA", "money", "cost", "orders", alertable=True,
@@ -80,7 +92,7 @@ METRICS: tuple[Metric, ...] = (
            scale=100, alertable=True,
            description="attributed orders / reach x 100, posts with reach"),
     Metric("influencers", "Influencers", "Infl.", "count",
-           description="influencers with revenue or cost"),
+           description="influencers with any figure in scope"),
     Metric("wasted_spend", "Wasted spend", "Wasted", "money",
            description="cost - revenue (underperformers)"),
 )  # fmt: skip
@@ -163,7 +175,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("personas", "query", "/personas [by=tier,category]",
             "the best influencer personas, ranked by ROAS", slash=True,
             default_by=("tier", "category"),
-            columns=("influencers", "cost", "revenue", "roas", "incremental_roas")),
+            columns=("influencers", "revenue", "cost", "roas", "incremental_roas")),
     Command("influencer", "query", "/influencer ID-or-name",
             "one influencer: ROAS, iROAS, posts, engagement, weekly trend", slash=True,
             default_by=("week",),

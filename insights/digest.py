@@ -43,6 +43,7 @@ class Digest:
     new_underperformers: list[Row]
     recommendations: list[str]
     trend: list[Row]  # TREND_WEEKS weekly rows, oldest first, ending with this week
+    data_through: dt.date | None = None  # the store's last day of data
 
     def trend_answer(self) -> Answer:
         """The 8-week trend as an answer, so its chart renders like any `/roas trend`."""
@@ -132,6 +133,7 @@ def build_digest(
         new_underperformers=[],
         recommendations=[],
         trend=[],
+        data_through=week.data_through,
     )
     if not digest.has_data:
         return digest
@@ -158,16 +160,12 @@ def _has_data(totals: Totals, influencer_scoped: bool) -> bool:
     """Whether the week holds anything in scope, so the renderer can skip a page of zeros.
 
     Attributed sales and cost show in the totals. Non-attributed rows (organic, direct) belong
-    to no influencer, so they are in scope only when no influencer attribute is filtered, and
-    the engine reports them only through incremental revenue: lift + baseline is all revenue
-    in the window. Rows with neither revenue nor orders say nothing and do not count.
+    to no influencer, so they are in scope only when no influencer attribute is filtered: then
+    the scope's revenue of every kind counts. Rows with neither revenue nor orders say nothing.
     """
     if totals.cost > 0 or totals.revenue > 0 or totals.orders > 0:
         return True
-    if influencer_scoped:
-        return False
-    everything = (totals.incremental_revenue or 0.0) + (totals.baseline_revenue or 0.0)
-    return round(everything, 6) > 0  # lift + baseline can leave float dust on an empty week
+    return not influencer_scoped and (totals.all_revenue or 0.0) > 0
 
 
 def _recommendations(

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from insights import metrics
+from insights import incremental, metrics
 from insights.catalogue import BREAKDOWN, COMMAND, QUERY_COMMANDS, TIME_BREAKDOWNS
 from insights.query import Query, QueryError, Window
-from insights.results import Answer, Row, Totals
+from insights.results import Answer, Metrics, Row, Totals
 from insights.scope import (
     DEFAULT_TIER_BOUNDS,
     Scope,
+    canonical,
+    data_through,
     find_influencer,
     load_influencers,
     resolve,
@@ -31,6 +33,7 @@ from insights.single_flight import SingleFlight
 from storage.summary import data_version
 
 _SUMS = ["revenue", "orders", "cost", "posts", "engagements", "reach"]
+_BRAND = "brand:"  # prefix of the per-brand attributed revenue columns of per-influencer sums
 T = TypeVar("T")
 
 
@@ -43,6 +46,7 @@ class Thresholds:
     underperformer_min_spend: float = 0.0
     persona_min_influencers: int = 2
     persona_min_spend: float = 0.0
+    baseline: incremental.Baseline = field(default_factory=incremental.Baseline)
 
 
 class SharedSums:
@@ -119,11 +123,17 @@ def previous_totals(
     thresholds: Thresholds | None = None,
     shared: SharedSums | None = None,
 ) -> Totals | None:
-    """Totals over the window of equal length right before the query's, if it names one."""
+    """Totals over the window of equal length right before the query's window (as answered:
+    clipped to the data), if it names one."""
     window = query.window
     if window.start is None or window.end is None:
         return None
-    earlier = replace(query, window=window.previous(), period=None)
+    with db.connect() as conn:
+        through = data_through(conn)
+    end = min(window.end, through) if through is not None else window.end
+    if end < window.start:
+        return None  # nothing yet in the window, so nothing to compare with
+    earlier = replace(query, window=Window(window.start, end).previous(), period=None)
     return totals(db, earlier, thresholds, shared)
 
 
@@ -140,7 +150,7 @@ class _Context:
         self.conn, self.query, self.scope, self.people, self.th = conn, query, scope, people, th
         self.shared = shared
         self._per_influencer: pd.DataFrame | None = None
-        self._lift: metrics.Lift | bool | None = False
+        self._share: incremental.Share | None = None  # of the totals, for the notes
 
     # --- building blocks -------------------------------------------------------------------
 
@@ -161,38 +171,76 @@ class _Context:
         posts = metrics.posts(self.conn, scope, key)
         frame = rev.merge(cost, on="key", how="outer").merge(posts, on="key", how="outer")
         frame = frame.rename(columns={"key": "influencer_id"}).set_index("influencer_id")
-        return frame.reindex(columns=_SUMS).fillna(0)
+        frame = frame.reindex(columns=_SUMS).fillna(0)
+        # Attributed revenue per brand, as columns: each row's incremental revenue is its share
+        # of every brand's lift (insights.incremental).
+        by_brand = metrics.revenue_by_brand(self.conn, scope, key)
+        brands = by_brand.pivot_table(index="key", columns="brand", values="revenue",
+                                      aggfunc="sum")  # fmt: skip
+        brands.columns = [_BRAND + str(b) for b in brands.columns]
+        return frame.join(brands, how="left").fillna(0)
 
     def per_influencer(self) -> pd.DataFrame:
         """Sums per influencer in scope, indexed by influencer_id, with the influencer's traits."""
         if self._per_influencer is None:
-            frame = self._window_part("sums", self._sums)
+            if self.scope.after_data:  # nothing yet: every command answers with no figures
+                frame = pd.DataFrame(columns=_SUMS, dtype=float)
+            else:
+                frame = self._window_part("sums", self._sums)
             if self.scope.influencer_ids is not None:
                 frame = frame[frame.index.isin(self.scope.influencer_ids)]
             traits = self.people.drop(columns="influencer_id")
             self._per_influencer = frame.join(traits, how="left")
         return self._per_influencer
 
-    def scope_lift(self) -> metrics.Lift | None:
-        """The baseline of the scope's brands/products/campaigns: no influencer filter applies
-        (docs/metrics.md: an influencer subset gets its share of this lift)."""
-        if self._lift is False:
-            self._lift = self._window_part(
-                "lift", lambda scope: metrics.lift(self.conn, scope, scope.window, None).get(None)
-            )
-        return self._lift  # type: ignore[return-value]
-
-    def _incremental(self, revenue: float) -> float | None:
-        """Incremental revenue of an influencer sub-scope: its share of the scope's lift."""
-        lift = self.scope_lift()
-        if lift is None or lift.attributed_revenue <= 0:
+    def lifts(self) -> incremental.Lifts | None:
+        """Every brand's lift over the window: brands, not scopes, have a baseline, and any
+        scope or row takes shares of them (docs/metrics.md)."""
+        window, baseline = self.scope.window, self.th.baseline
+        if window.start is None or window.end is None or self.scope.after_data:
             return None
-        return revenue * lift.lift / lift.attributed_revenue
+        start, end = window.start, window.end
+
+        def compute() -> incremental.Lifts:
+            daily = metrics.daily_by_brand(self.conn, start - dt.timedelta(days=baseline.days), end)
+            return incremental.estimate(daily, start, end, baseline)
+
+        if self.shared is None:
+            return compute()
+        return self.shared.get(self.conn, ("lifts", start, end, baseline), compute)
+
+    def _covered_cost(self, key: str | None) -> dict[str | None, float]:
+        """Cost by key of the brands with a baseline: what a partly covered iROAS divides by."""
+        lifts = self.lifts()
+        covered = set(lifts.covered) if lifts is not None else set()
+        spellings = canonical(self.conn, "brand")
+        brands = frozenset(v for v, c in spellings.items() if c in covered)
+        if self.scope.brands is not None:
+            brands &= self.scope.brands
+        frame = metrics.cost(self.conn, replace(self.scope, brands=brands), key)
+        if key is None:
+            return {None: float(frame["cost"].sum())}
+        return dict(zip(frame["key"], frame["cost"], strict=True))
+
+    def _incremental(
+        self, result: Metrics, by_brand: dict[str, float], covered_cost: Callable[[], float]
+    ) -> incremental.Share | None:
+        """Set `result`'s incremental revenue, its interval and the cost it is measured
+        against (all the cost, or the covered brands' when some have no baseline)."""
+        lifts = self.lifts()
+        if lifts is None:
+            return None
+        share = lifts.share(by_brand)
+        result.incremental_revenue = share.value
+        result.incremental_revenue_low, result.incremental_revenue_high = share.low, share.high
+        if share.value is not None:
+            result.incremental_cost = covered_cost() if share.missing else result.cost
+        return share
 
     def totals(self) -> Totals:
         frame = self.per_influencer()
         sums = frame[_SUMS].sum()
-        active = frame[(frame["revenue"] > 0) | (frame["cost"] > 0)]
+        active = frame[_has_figures(frame)]
         totals = Totals(
             revenue=float(sums["revenue"]),
             cost=float(sums["cost"]),
@@ -202,28 +250,62 @@ class _Context:
             engagements=float(sums["engagements"]),
             reach=float(sums["reach"]),
         )
-        lift = self.scope_lift()
-        if lift is not None:
-            if self.scope.influencer_ids is None:
-                totals.incremental_revenue = lift.lift
-            else:
-                totals.incremental_revenue = self._incremental(totals.revenue)
-            totals.baseline_daily = lift.baseline_daily
-            totals.baseline_revenue = lift.baseline_daily * lift.days
-            totals.baseline_source = lift.source
+        if self.scope.influencer_ids is None and self.scope.window.start is not None:
+            totals.all_revenue = self._window_part(
+                "all", lambda scope: metrics.all_revenue(self.conn, scope)
+            )
+        self._share = self._incremental(
+            totals, _brand_sums(frame.sum()), lambda: self._covered_cost(None)[None]
+        )
+        lifts = self.lifts()
+        if self._share is not None and self._share.value is not None and lifts is not None:
+            totals.baseline_revenue = sum(lifts.brands[b].expected for b in self._share.covered)
         return totals
 
     def notes(self, totals: Totals) -> list[str]:
         notes = []
-        if self.scope.window.start is None:
+        window = self.scope.window
+        if window.start is None:
             notes.append("no data in the store yet: load some with `roasbot ingest`")
-        elif totals.baseline_source is None:
-            notes.append("no baseline data: incremental revenue is all revenue in the window")
-        elif totals.baseline_source != "pre-period":
-            notes.append("no sales data before the window: baseline from days without "
-                         "influencer orders")  # fmt: skip
+            return notes
+        if self.scope.after_data:
+            notes.append(
+                f"no data yet: the store has data through {self.scope.data_through:%d %b %Y}"
+            )
+            return notes
+        if self.scope.clipped:
+            notes.append(
+                f"answered to {self.scope.data_through:%d %b %Y}, the last day of data: the "
+                f"window asked for runs to {self.scope.requested.end:%d %b %Y}"
+            )
+        notes += self._baseline_notes(totals)
         if totals.cost == 0:
             notes.append("no cost in scope: ROAS is n/a")
+        return notes
+
+    def _baseline_notes(self, totals: Totals) -> list[str]:
+        """Why iROAS is n/a or covers only some brands, and whether it is told apart from 0."""
+        lifts, share = self.lifts(), self._share
+        if lifts is None or share is None:
+            return []
+        before = f"the {self.th.baseline.days} days before {lifts.start:%d %b %Y}"
+        needed = self.th.baseline.min_days
+        reasons = [
+            f"{b} has {lifts.brands[b].observed_days if b in lifts.brands else 0} days of sales "
+            f"in {before}, {needed} needed"
+            for b in sorted(share.missing)
+        ]
+        notes = []
+        if share.value is None and reasons:
+            notes.append("no baseline: " + "; ".join(reasons))
+        elif share.missing:
+            part = sum(share.missing.values()) / totals.revenue * 100 if totals.revenue else 0.0
+            notes.append(
+                f"iROAS covers {', '.join(share.covered)} only: {'; '.join(reasons)} "
+                f"({part:.0f}% of attributed revenue)"
+            )
+        if share.low is not None and share.high is not None and share.low <= 0 <= share.high:
+            notes.append("iROAS is not distinguishable from no effect (its 90% interval spans 0)")
         return notes
 
     def base_answer(self, totals: Totals, title: str) -> Answer:
@@ -235,6 +317,7 @@ class _Context:
             totals=totals,
             notes=self.notes(totals),
             title=title,
+            data_through=self.scope.data_through,
         )
 
     # --- commands ------------------------------------------------------------------------------
@@ -247,37 +330,42 @@ class _Context:
         rows = self.breakdown(by)
         result.rows, more = _top(rows, self.query.top, chronological=by in TIME_BREAKDOWNS)
         if more:
-            result.notes.append(f"showing {len(result.rows)} of {len(rows)} {by} rows")
+            which = "the latest " if by in TIME_BREAKDOWNS else ""
+            result.notes.append(f"showing {which}{len(result.rows)} of {len(rows)} {by} rows")
         return result
 
     def breakdown(self, by: str) -> list[Row]:
         kind = BREAKDOWN[by].kind
         if kind == "influencer":
             return self._by_trait(by if by != "influencer" else None)
-        if kind == "product":
-            return self._by_sql_key(by, lifts=metrics.lift(self.conn, self.scope,
-                                                          self.scope.window, by))  # fmt: skip
-        return self._by_sql_key(by, lifts={})
+        return self._by_sql_key(by)
 
     def _by_trait(self, trait: str | None, attrs: tuple[str, ...] = ()) -> list[Row]:
         frame = self.per_influencer()
-        # Anyone with a figure in scope gets a row, so the rows add up to the totals (orders
-        # with zero revenue happen: free samples, 100% discounts).
-        frame = frame[(frame[["revenue", "orders", "cost", "posts"]] > 0).any(axis=1)]
+        frame = frame[_has_figures(frame)]
+        covered = _Lazy(lambda: self._covered_cost("influencer_id"))
         if trait is None:
             records = zip(frame.index, frame.to_dict("records"), strict=True)
             # (iterrows would build a pandas Series per row: 10x slower on 2,000 influencers)
-            return [self._row(str(i), str(r["name"]), r, 1) for i, r in records]
+            return [
+                self._row(str(i), str(r["name"]), r, 1, lambda i=i: covered().get(i, 0.0))
+                for i, r in records
+            ]
         labels = _persona_labels(frame, attrs) if trait == "persona" else frame[trait]
+        summed = [*_SUMS, *(c for c in frame.columns if str(c).startswith(_BRAND))]
         rows = []
         for label, part in frame.groupby(labels, sort=False):
-            counts = int(((part["revenue"] > 0) | (part["cost"] > 0)).sum())
+            ids = list(part.index)
             rows.append(
-                self._row(str(label), _pretty(trait, str(label)), part[_SUMS].sum(), counts)
-            )
+                self._row(str(label), _pretty(trait, str(label), attrs),
+                          part[summed].sum(), len(ids),
+                          lambda ids=ids: sum(covered().get(i, 0.0) for i in ids))
+            )  # fmt: skip
         return rows
 
-    def _row(self, key: str, label: str, sums, influencers: int) -> Row:
+    def _row(
+        self, key: str, label: str, sums, influencers: int, covered: Callable[[], float]
+    ) -> Row:
         row = Row(
             key=key,
             label=label,
@@ -289,10 +377,12 @@ class _Context:
             engagements=float(sums["engagements"]),
             reach=float(sums["reach"]),
         )
-        row.incremental_revenue = self._incremental(row.revenue)
+        self._incremental(row, _brand_sums(sums), covered)
         return row
 
-    def _by_sql_key(self, by: str, lifts: dict) -> list[Row]:
+    def _by_sql_key(self, by: str) -> list[Row]:
+        if self.scope.after_data:
+            return []
         rev = metrics.revenue(self.conn, self.scope, by)
         cost = metrics.cost(self.conn, self.scope, by)
         time = by in TIME_BREAKDOWNS
@@ -302,6 +392,17 @@ class _Context:
         frame = frame.reindex(columns=["key", *_SUMS, "influencers"]).fillna(
             {c: 0 for c in [*_SUMS, "influencers"]}
         )
+        by_brand: dict[str | None, dict[str, float]] = {}
+        for k, brand, revenue in metrics.revenue_by_brand(self.conn, self.scope, by).itertuples(
+            index=False
+        ):
+            shares = by_brand.setdefault(None if pd.isna(k) else k, {})
+            shares[brand] = shares.get(brand, 0.0) + revenue
+        spellings = canonical(self.conn, by) if BREAKDOWN[by].kind == "product" else {}
+        if spellings:  # one row per brand, product or campaign, whatever a payout wrote
+            frame["key"] = [spellings.get(k, k) if k is not None else None for k in frame["key"]]
+            frame = frame.groupby("key", dropna=False, sort=False).sum().reset_index()
+        covered = _Lazy(lambda: self._covered_cost(by))
         rows = []
         for _, r in frame.iterrows():
             raw = None if pd.isna(r["key"]) else r["key"]
@@ -318,11 +419,14 @@ class _Context:
             if time:
                 row.posts = int(r["posts"])
                 row.engagements, row.reach = float(r["engagements"]), float(r["reach"])
-            lift = lifts.get(raw)
-            if lift is not None:
-                row.incremental_revenue = (
-                    lift.lift if self.scope.influencer_ids is None else _share(row.revenue, lift)
-                )
+            if time and _partial(by, raw, self.scope.window):
+                row.label = f"{label} (partial)"
+            cost_keys = [k for k, c in spellings.items() if c == raw] if spellings else [raw]
+            self._incremental(
+                row,
+                by_brand.get(raw, {}),
+                lambda ks=cost_keys: sum(covered().get(k, 0.0) for k in ks),
+            )
             rows.append(row)
         return rows
 
@@ -338,10 +442,12 @@ class _Context:
             r.wasted_spend = r.cost - r.revenue
         rows.sort(key=lambda r: (r.roas or 0.0, -(r.wasted_spend or 0.0), r.key))
         result.rows = rows[: self.query.top]
-        result.notes.append(
-            f"{len(rows)} influencer{'s' if len(rows) != 1 else ''} with ROAS below "
-            f"{threshold:g} and spend of at least {min_spend:,.0f}"
-        )
+        if not self.scope.after_data:
+            spend = f" and spend of at least {min_spend:,.0f}" if min_spend > 0 else ""
+            result.notes.append(
+                f"{len(rows)} influencer{'s' if len(rows) != 1 else ''} with ROAS below "
+                f"{threshold:g}{spend}"
+            )
         return result
 
     def personas(self) -> Answer:
@@ -358,9 +464,10 @@ class _Context:
         result.rows = eligible[: self.query.top]
         skipped = len(rows) - len(eligible)
         if skipped:
+            spend = f" or spend under {min_spend:,.0f}" if min_spend > 0 else " or no spend"
             result.notes.append(
                 f"{skipped} persona{'s' if skipped != 1 else ''} not ranked: fewer than "
-                f"{min_inf} influencers or spend under {min_spend:,.0f}"
+                f"{min_inf} influencers{spend}"
             )
         return result
 
@@ -368,7 +475,7 @@ class _Context:
         totals = self.totals()
         result = self.base_answer(totals, "Weekly trend")
         result.by = "week"
-        result.rows = sorted(self._by_sql_key("week", {}), key=lambda r: r.key)
+        result.rows = sorted(self._by_sql_key("week"), key=lambda r: r.key)
         return result
 
     def influencer(self) -> Answer:
@@ -384,14 +491,42 @@ class _Context:
             "followers": int(person["follower_count"]), "tier": person["tier"],
         }  # fmt: skip
         result.by = "week"
-        result.rows = sorted(self._by_sql_key("week", {}), key=lambda r: r.key)
+        result.rows = sorted(self._by_sql_key("week"), key=lambda r: r.key)
         return result
 
 
-def _share(revenue: float, lift: metrics.Lift) -> float | None:
-    if lift.attributed_revenue <= 0:
-        return None
-    return revenue * lift.lift / lift.attributed_revenue
+class _Lazy:
+    """A value computed the first time it is needed (the covered brands' cost: only when some
+    brand in scope has no baseline)."""
+
+    def __init__(self, compute: Callable[[], dict]) -> None:
+        self._compute, self._value = compute, None
+
+    def __call__(self) -> dict:
+        if self._value is None:
+            self._value = self._compute()
+        return self._value
+
+
+def _brand_sums(sums) -> dict[str, float]:
+    """Attributed revenue by brand from a row of sums with `_BRAND` columns."""
+    return {
+        name[len(_BRAND) :]: float(value)
+        for name, value in sums.items()
+        if isinstance(name, str) and name.startswith(_BRAND) and value
+    }
+
+
+def _partial(by: str, raw, window: Window) -> bool:
+    """Whether a week or month bucket starts before the window or ends after it."""
+    if raw is None or window.start is None or window.end is None:
+        return False
+    first = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw)[:10])
+    if by == "week":
+        last = first + dt.timedelta(days=6)
+    else:
+        last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return first < window.start or last > window.end
 
 
 def _pick(value, default):
@@ -407,8 +542,24 @@ def _persona_labels(frame: pd.DataFrame, attrs: tuple[str, ...]) -> pd.Series:
     return label
 
 
-def _pretty(trait: str, label: str) -> str:
-    return label.capitalize() if trait == "tier" else label
+def _pretty(trait: str, label: str, attrs: tuple[str, ...]) -> str:
+    """Tiers read 'Macro' wherever they show, alone (by=tier) or in a persona."""
+    if trait == "tier":
+        return label.capitalize()
+    if trait == "persona":
+        parts = label.split(" · ")
+        names = attrs or COMMAND["personas"].default_by
+        return " · ".join(
+            p.capitalize() if a == "tier" else p for p, a in zip(parts, names, strict=True)
+        )
+    return label
+
+
+def _has_figures(frame: pd.DataFrame) -> pd.Series:
+    """Influencers with any figure in scope: each gets a row, and each counts in the totals,
+    so the rows add up to the totals (orders with zero revenue happen: free samples, 100%
+    discounts; posts with no sales and no fee too)."""
+    return (frame[["revenue", "orders", "cost", "posts"]] > 0).any(axis=1)
 
 
 def _time_key(by: str, value) -> str | None:
@@ -422,8 +573,12 @@ def _time_key(by: str, value) -> str | None:
 
 
 def _top(rows: list[Row], top: int, chronological: bool) -> tuple[list[Row], bool]:
+    """The best `top` rows by ROAS; for periods the latest `top`, oldest first ("undated"
+    cost, which sorts after every period, stays with them)."""
     if chronological:
-        ordered = sorted(rows, key=lambda r: r.key)
+        dated = sorted((r for r in rows if r.key != "undated"), key=lambda r: r.key)
+        kept = dated[-top:] + [r for r in rows if r.key == "undated"]
+        return kept, len(dated) > top
     else:
         ordered = sorted(
             rows, key=lambda r: (r.roas is None, -(r.roas or 0.0), -r.revenue, -r.cost, r.key)

@@ -1,4 +1,4 @@
-"""SQL aggregations for revenue, posts and the incremental-revenue baseline.
+"""SQL aggregations for revenue, posts and the daily sums of the incremental-revenue baseline.
 
 Each function returns a small DataFrame aggregated in the database (one row per breakdown key),
 never table rows: the store may hold millions of tracking rows.
@@ -9,15 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Float, case, cast, func, select
 
 from insights.cost import cost_by
-from insights.query import Window
+from insights.incremental import Daily
 from insights.sales import attributed_sales
-from insights.scope import PRODUCT_KEYS, Scope
+from insights.scope import Scope
 from storage import models
 from storage.sqlkeys import TIME_KEYS, time_bucket
 
@@ -130,73 +130,50 @@ def posts(conn: Connection, scope: Scope, key: str | None) -> pd.DataFrame:
     return _normalise_key(_frame(conn, statement, names))
 
 
-@dataclass
-class Lift:
-    """Incremental revenue of a brand/product/campaign scope over a window (docs/metrics.md)."""
-
-    lift: float
-    baseline_daily: float
-    days: int
-    all_revenue: float
-    attributed_revenue: float
-    source: str | None  # "pre-period", "quiet days in window", or None: no baseline data
-
-
-def lift(conn: Connection, scope: Scope, window: Window, key: str | None) -> dict[str | None, Lift]:
-    """Pre-period lift per key (brand/product/campaign or None), over the concrete `window`.
-
-    Day by day from `daily_sales`: the baseline needs each day's sums, never single rows."""
-    if window.start is None or window.end is None:
-        return {}
-    days = window.days or 0
-    pre_start = window.start - dt.timedelta(days=days)
-    key_col = _d.c[key] if key in PRODUCT_KEYS else None
-    columns = [
-        _d.c.date.label("date"),
-        cast(func.sum(_d.c.attributed_revenue), Float).label("attr_revenue"),
-        func.sum(_d.c.attributed_orders).label("attr_orders"),
-        cast(func.sum(_d.c.other_revenue), Float).label("other_revenue"),
-        func.sum(_d.c.other_rows).label("other_rows"),
-    ]
-    if key_col is not None:
-        columns.insert(0, key_col.label("key"))
+def daily_by_brand(conn: Connection, start: dt.date, end: dt.date) -> dict[str, Daily]:
+    """Every brand's attributed and other revenue per day from `start` to `end`, and which days
+    have rows of it (`insights.incremental`'s input). From `daily_sales`: the baseline needs
+    each day's sums, never single rows."""
     statement = (
-        select(*columns)
-        .where(_d.c.date >= pre_start, _d.c.date <= window.end, *scope.in_products(_d))
-        .group_by(*([key_col] if key_col is not None else []), _d.c.date)
-    )
-    frame = _frame(conn, statement, [c.name for c in columns])
-    if frame.empty:
-        return {}
-    frame["date"] = frame["date"].map(_as_date)
-    if key_col is None:
-        frame["key"] = None
-    window_days = {window.start + dt.timedelta(days=i) for i in range(days)}
-    out: dict[str | None, Lift] = {}
-    for group_key, part in frame.groupby("key", dropna=False, sort=False):
-        k = None if key_col is None else str(group_key)
-        inside = part[part["date"] >= window.start]
-        before = part[part["date"] < window.start]
-        if before["other_rows"].sum() > 0:
-            daily, source = float(before["other_revenue"].sum()) / days, "pre-period"
-        else:
-            busy = set(inside.loc[inside["attr_orders"] > 0, "date"])
-            quiet = window_days - busy
-            if quiet:
-                on_quiet = inside[inside["date"].isin(quiet)]["other_revenue"].sum()
-                daily, source = float(on_quiet) / len(quiet), "quiet days in window"
-            else:
-                daily, source = 0.0, None
-        everything = float(inside["attr_revenue"].sum() + inside["other_revenue"].sum())
-        out[k] = Lift(
-            lift=everything - daily * days,
-            baseline_daily=daily,
-            days=days,
-            all_revenue=everything,
-            attributed_revenue=float(inside["attr_revenue"].sum()),
-            source=source,
+        select(
+            _d.c.brand,
+            _d.c.date,
+            cast(func.sum(_d.c.attributed_revenue), Float),
+            cast(func.sum(_d.c.other_revenue), Float),
         )
+        .where(_d.c.date >= start, _d.c.date <= end)
+        .group_by(_d.c.brand, _d.c.date)
+    )
+    days = (end - start).days + 1
+    out: dict[str, Daily] = {}
+    for brand, date, attributed, other in conn.execute(statement):
+        i = (_as_date(date) - start).days
+        if brand not in out:
+            out[brand] = Daily(np.zeros(days), np.zeros(days), np.zeros(days, dtype=bool))
+        out[brand].attributed[i], out[brand].other[i] = attributed, other
+        out[brand].present[i] = True
     return out
+
+
+def revenue_by_brand(conn: Connection, scope: Scope, key: str | None) -> pd.DataFrame:
+    """Attributed revenue by (key, brand) in scope: what a row's incremental revenue is a share
+    of, brand by brand."""
+    table = attributed_sales(scope, key)
+    key_col = _key_column(table, key, table.c.date, conn.dialect.name)
+    keys = [key_col.label("key")] if key_col is not None else []
+    statement = select(
+        *keys, table.c.brand, cast(func.sum(table.c.revenue), Float).label("revenue")
+    ).group_by(*(keys and [key_col]), table.c.brand)
+    names = (["key"] if keys else []) + ["brand", "revenue"]
+    return _normalise_key(_frame(conn, statement, names))
+
+
+def all_revenue(conn: Connection, scope: Scope) -> float:
+    """All revenue in the scope's window and brand/product/campaign filters, attributed or not."""
+    statement = select(
+        cast(func.coalesce(func.sum(_d.c.attributed_revenue + _d.c.other_revenue), 0), Float)
+    ).where(*scope.in_window(_d.c.date), *scope.in_products(_d))
+    return float(conn.execute(statement).scalar_one())
 
 
 def _as_date(value) -> dt.date:

@@ -24,7 +24,10 @@ class Metrics:
     engagements: float = 0.0  # likes + comments of posts with reach
     reach: float = 0.0
     influencers: int | None = None
-    incremental_revenue: float | None = None
+    incremental_revenue: float | None = None  # None: no brand of it has a baseline
+    incremental_revenue_low: float | None = None  # its 90% interval
+    incremental_revenue_high: float | None = None
+    incremental_cost: float | None = None  # the cost of the brands incremental revenue covers
 
     def value(self, name: str) -> float | int | None:
         """A catalogue metric's value by name (a sum, or a ratio of sums)."""
@@ -44,9 +47,9 @@ class Row(Metrics):
 
 @dataclass
 class Totals(Metrics):
-    baseline_revenue: float | None = None  # baseline_daily x days of the window
-    baseline_daily: float | None = None
-    baseline_source: str | None = None  # "pre-period", "quiet days in window", None
+    baseline_revenue: float | None = None  # expected revenue of the brands with a baseline
+    all_revenue: float | None = None  # of the scope's brands/products/campaigns, attributed or
+    # not (None under influencer filters: organic sales belong to no influencer)
 
 
 @dataclass
@@ -62,14 +65,14 @@ class Answer:
     title: str = ""
     subject: dict | None = None  # the influencer of an `influencer` answer
     charts: list[str] = field(default_factory=list)
+    data_through: dt.date | None = None  # the store's last day of tracking data
 
     def to_dict(self) -> dict:
         """The JSON shape of `roasbot ask --json`: every catalogue metric, null if undefined."""
         totals = _figures(self.totals)
         totals.update(
             baseline_revenue=_rounded(self.totals.baseline_revenue, 2),
-            baseline_daily=_rounded(self.totals.baseline_daily, 2),
-            baseline_source=self.totals.baseline_source,
+            all_revenue=_rounded(self.totals.all_revenue, 2),
         )
         out = {
             "command": self.command,
@@ -78,6 +81,7 @@ class Answer:
                 "from": self.window_from.isoformat() if self.window_from else None,
                 "to": self.window_to.isoformat() if self.window_to else None,
             },
+            "data_through": self.data_through.isoformat() if self.data_through else None,
             "totals": totals,
             "rows": [{"key": r.key, "label": r.label, **_figures(r)} for r in self.rows],
             "notes": self.notes,

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Connection, func, select, union
+from sqlalchemy import Connection, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from insights.catalogue import TIERS
@@ -46,13 +46,27 @@ class Scope:
     `campaigns` hold every stored spelling that matched (a payout may say "Muscleblaze").
     """
 
-    window: Window  # concrete dates; open ends only when the store has no data
+    window: Window  # concrete dates, clipped to the data; open ends only when there is none
     explicit_window: bool  # the user gave from/to/period (undated cost is then out of scope)
+    data_through: dt.date | None = None  # the last date with tracking rows
+    requested: Window = field(default_factory=Window)  # the window asked for, before clipping
     influencer_ids: frozenset[str] | None = None
     brands: frozenset[str] | None = None
     products: frozenset[str] | None = None
     campaigns: frozenset[str] | None = None
     shown_filters: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def clipped(self) -> bool:
+        """The window asked for runs past the data: it is answered up to `data_through`."""
+        end = self.requested.end
+        return end is not None and self.data_through is not None and end > self.data_through
+
+    @property
+    def after_data(self) -> bool:
+        """The window asked for starts after the last day of data: there is nothing yet."""
+        start = self.requested.start
+        return start is not None and self.data_through is not None and start > self.data_through
 
     @property
     def product_filtered(self) -> bool:
@@ -110,14 +124,16 @@ def resolve(conn: Connection, query: Query, influencers: pd.DataFrame) -> Scope:
         if key not in query.filters:
             continue
         matched = _match_influencer_attribute(key, query.filters[key], influencers)
-        shown[key] = sorted(
-            set(influencers.loc[list(matched), key if key != "influencer" else "influencer_id"])
+        values = set(
+            influencers.loc[list(matched), key if key != "influencer" else "influencer_id"]
         )
+        shown[key] = sorted(v.capitalize() for v in values) if key == "tier" else sorted(values)
         ids = matched if ids is None else ids & matched
     product_values: dict[str, frozenset[str]] = {}
     for key in PRODUCT_KEYS:
         if key in query.filters:
-            stored = _stored_values(conn, key)
+            spellings = canonical(conn, key)
+            stored = sorted(spellings)
             matched_values: set[str] = set()
             for wanted in query.filters[key]:
                 hits = {v for v in stored if normalise(v) == normalise(wanted)}
@@ -125,11 +141,13 @@ def resolve(conn: Connection, query: Query, influencers: pd.DataFrame) -> Scope:
                     raise QueryError(_no_such(key, wanted, stored))
                 matched_values |= hits
             product_values[key] = frozenset(matched_values)
-            shown[key] = sorted(matched_values)
-    window, explicit = _window(conn, query)
+            shown[key] = sorted({spellings[v] for v in matched_values})
+    window, explicit, through = _window(conn, query)
     return Scope(
         window=window,
         explicit_window=explicit,
+        data_through=through,
+        requested=query.window,
         influencer_ids=frozenset(ids) if ids is not None else None,
         brands=product_values.get("brand"),
         products=product_values.get("product"),
@@ -171,16 +189,6 @@ def _match_influencer_attribute(
     return ids
 
 
-def _stored_values(conn: Connection, key: str) -> list[str]:
-    # daily_sales holds every brand, product and campaign of tracking in ~10 k rows a year.
-    t, p = models.daily_sales, models.payouts
-    if key == "product":
-        statement = select(t.c.product).distinct()
-    else:
-        statement = union(select(t.c[key]), select(p.c[key]))
-    return sorted(v for v in conn.execute(statement).scalars() if v is not None)
-
-
 def _no_such(key: str, wanted: str, stored: list[str]) -> str:
     by_norm = {normalise(s): s for s in stored}
     close = difflib.get_close_matches(normalise(wanted), list(by_norm), n=3, cutoff=0.6)
@@ -190,19 +198,47 @@ def _no_such(key: str, wanted: str, stored: list[str]) -> str:
     return f"no {key} '{wanted}'\nKnown: {sample or 'none yet (load some data)'}"
 
 
-def _window(conn: Connection, query: Query) -> tuple[Window, bool]:
-    """The window the answer covers: the user's, else the first to the last date of data."""
+def _window(conn: Connection, query: Query) -> tuple[Window, bool, dt.date | None]:
+    """The window the answer covers: the user's, else the first to the last date of data; in
+    either case clipped to the last date of data (`data_through`, also returned). A window
+    wholly after the data keeps its dates, and the answer says there is nothing yet."""
     w = query.window
     explicit = w.start is not None or w.end is not None
-    if w.start is not None and w.end is not None:
-        return w, explicit
-    t = models.tracking
-    first, last = conn.execute(select(func.min(t.c.date), func.max(t.c.date))).one()
+    d = models.daily_sales  # every date of tracking, in a few rows per day
+    first, last = (
+        _as_date(v) for v in conn.execute(select(func.min(d.c.date), func.max(d.c.date))).one()
+    )
     start = w.start or first
     end = w.end or last
+    if start is not None and last is not None and start > last and w.end is not None:
+        return w, explicit, last  # wholly after the data: the dates asked for, nothing in them
+    if end is not None and last is not None and end > last:
+        end = last
     if start is not None and end is not None and start > end:
         start, end = (start, start) if w.start else (end, end)
-    return Window(_as_date(start), _as_date(end)), explicit
+    return Window(start, end), explicit, last
+
+
+def data_through(conn: Connection) -> dt.date | None:
+    """The store's last date with tracking rows (None: no data)."""
+    d = models.daily_sales
+    return _as_date(conn.execute(select(func.max(d.c.date))).scalar_one())
+
+
+def canonical(conn: Connection, key: str) -> dict[str, str]:
+    """Every stored spelling of a brand, product or campaign -> the one spelling shown for it
+    everywhere: the tracking data's (payouts may write "gritzo" for "Gritzo"), else the first.
+    From daily_sales, which holds every brand, product and campaign of tracking in ~10 k rows a
+    year, and payouts."""
+    d, p = models.daily_sales, models.payouts
+    tracked = {v for v in conn.execute(select(d.c[key]).distinct()).scalars() if v is not None}
+    paid: set[str] = set()
+    if key != "product":  # payouts name a brand and a campaign, never a product
+        paid = {v for v in conn.execute(select(p.c[key]).distinct()).scalars() if v is not None}
+    spelling: dict[str, str] = {}
+    for value in sorted(tracked | paid, key=lambda v: (v not in tracked, v)):
+        spelling.setdefault(normalise(value), value)
+    return {value: spelling[normalise(value)] for value in tracked | paid}
 
 
 def _as_date(value) -> dt.date | None:

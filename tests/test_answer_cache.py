@@ -124,10 +124,10 @@ def test_answers_sharing_sums_equal_the_answers_computed_alone(db):
         got = cache.prepared(query, Thresholds())
         assert got.answer.to_dict() == answer(db, query, Thresholds()).to_dict(), text
         assert got.previous == previous_totals(db, query, Thresholds()), text
-    # Sums and lift per (window, brand filter): 03-01..10 and the 10 days before, with and
-    # without MuscleBlaze, and all-time: 5 windows x 2 parts, for 10 commands and their deltas;
-    # and the influencers with their tiers, once.
-    assert cache.sums.computed == 11
+    # Sums and all revenue per (window, brand filter): 03-01..10 and the 10 days before, with
+    # and without MuscleBlaze, and all-time: 5 x 2 parts, for 10 commands and their deltas; the
+    # brands' lifts per window, whatever the filters: 3; and the influencers with their tiers.
+    assert cache.sums.computed == 14
 
 
 def test_shared_sums_follow_the_data(db):

@@ -35,7 +35,7 @@ from storage.ingest import Upload, ingest_files
 from tests.conftest import FIXTURES
 
 W23 = dt.date(2025, 6, 2)
-MOVE_KABIR = "Move ₹40k from Kabir Shah (0.50x) to micro · Fitness creators (3.20x)"
+MOVE_KABIR = "Move ₹40k from Kabir Shah (0.50x) to Micro · Fitness creators (3.20x)"
 PAUSE_VIKRAM = "Pause Vikram Bhatia: ₹36.7k spent, no sales this week"
 
 
@@ -133,7 +133,7 @@ def test_top_bottom_persona_and_new_underperformers(db):
     # (5.00x) has one influencer and is not ranked.
     persona = digest.top_persona
     assert persona is not None
-    assert (persona.label, persona.influencers, persona.revenue) == ("micro · Fitness", 2, 64_000)
+    assert (persona.label, persona.influencers, persona.revenue) == ("Micro · Fitness", 2, 64_000)
     assert (persona.cost, persona.roas) == (pytest.approx(20_000), pytest.approx(3.2))
     # Below 1.0x in W23: Vikram 0.00, Kabir 0.50, Meera 0.75. Meera was already at 0.50x in W22
     # (as was Priya, who recovered); Kabir was at 1.20x and Vikram had no cost.
@@ -175,7 +175,7 @@ def test_thresholds_and_currency_shape_the_advice(db):
         currency="USD",
     )
     assert loose.recommendations == [
-        "Move $40k from Kabir Shah (0.50x) to mega · Beauty creators (5.00x)"
+        "Move $40k from Kabir Shah (0.50x) to Mega · Beauty creators (5.00x)"
     ]
     assert [r.label for r in loose.new_underperformers] == ["Kabir Shah"]
 
@@ -189,11 +189,11 @@ def test_a_brand_filter(db):
     assert (digest.previous.revenue, digest.previous.cost) == (24_000, pytest.approx(18_000))
     assert [r.label for r in digest.top] == ["Asha Rao", "Neha Singh", "Meera Iyer"]
     assert [r.label for r in digest.bottom] == ["Vikram Bhatia"]  # the only one left
-    assert digest.top_persona is not None and digest.top_persona.label == "micro · Fitness"
+    assert digest.top_persona is not None and digest.top_persona.label == "Micro · Fitness"
     assert [r.label for r in digest.new_underperformers] == ["Vikram Bhatia"]  # Meera was too
     # Vikram is now the biggest spender below target; the move names him, so no pause.
     assert digest.recommendations == [
-        "Move ₹36.7k from Vikram Bhatia (0.00x) to micro · Fitness creators (3.20x)"
+        "Move ₹36.7k from Vikram Bhatia (0.00x) to Micro · Fitness creators (3.20x)"
     ]
     assert sum(r.revenue for r in digest.trend) == 10_000 + 24_000 + 73_000  # W18, W22, W23
 

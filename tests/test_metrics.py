@@ -100,33 +100,99 @@ def test_breakdown_costs_and_revenues_sum_to_the_totals(db, scope):
         ), by
 
 
-def test_incremental_roas_with_a_pre_period_baseline(db):
-    t = ask(db, f"/roas {WINDOW}")["totals"]
-    # Pre-period 19-28 Feb holds 2000 of organic revenue: 200 a day x 10 days.
-    assert t["baseline_revenue"] == 2000.0
-    assert t["incremental_roas"] == pytest.approx((5500 - 2000) / 2250, abs=1e-4)
-    mb = ask(db, f"/roas {WINDOW} brand=MuscleBlaze")["totals"]
-    assert mb["incremental_roas"] == pytest.approx((2800 - 2000) / (1233.33), abs=1e-3)
+HKV_NOTE = "HKVitals has 0 days of sales in the 56 days before 01 Mar 2025, 28 needed"
 
 
-def test_incremental_roas_falls_back_to_quiet_days_then_to_no_baseline(db):
+def test_the_baseline_is_each_brands_weekday_means_over_the_56_days_before(db):
+    result = ask(db, f"/roas {WINDOW}")
+    t = result["totals"]
+    # MuscleBlaze: 4 weekend days x 300 + 6 weekdays x 100 expected; 2,900 sold in W.
+    assert t["baseline_revenue"] == 1800.0
+    assert t["incremental_revenue"] == pytest.approx(2900 - 1800)
+    # Only MuscleBlaze has a baseline: iROAS is its lift over its cost.
+    assert t["incremental_roas"] == pytest.approx(1100 / 1233.33, abs=1e-4)
+    assert (
+        f"iROAS covers MuscleBlaze only: {HKV_NOTE} (50% of attributed revenue)"
+        in (result["notes"])
+    )
+    mb = ask(db, f"/roas {WINDOW} brand=MuscleBlaze")
+    assert mb["totals"]["incremental_revenue"] == pytest.approx(1100)
+    assert mb["totals"]["incremental_roas"] == pytest.approx(1100 / 1233.33, abs=1e-4)
+    assert not [n for n in mb["notes"] if "baseline" in n or "covers" in n]
+
+
+def test_a_brand_without_a_baseline_is_na_never_zero(db):
     hkv = ask(db, f"/roas {WINDOW} brand=HKVitals")
-    # No HKVitals sales before March: 7 days of the window had no influencer orders, with 200
-    # of direct revenue among them.
-    assert hkv["totals"]["baseline_revenue"] == pytest.approx(200 / 7 * 10, abs=0.01)
-    lift = 2700 - 200 / 7 * 10
-    assert hkv["totals"]["incremental_roas"] == pytest.approx(lift / (1000 / 6 + 600), abs=1e-4)
-    assert any("days without influencer orders" in n for n in hkv["notes"])
-    none = ask(db, "/roas from=2025-03-02 to=2025-03-03")
-    assert none["totals"]["baseline_revenue"] == 0.0
-    assert none["totals"]["incremental_roas"] == pytest.approx(3500 / 850, abs=1e-4)
-    assert any("no baseline data" in n for n in none["notes"])
+    assert hkv["totals"]["incremental_revenue"] is None
+    assert hkv["totals"]["incremental_roas"] is None
+    assert f"no baseline: {HKV_NOTE}" in hkv["notes"]
+    assert by_key(ask(db, f"/roas {WINDOW}"))["B"]["incremental_roas"] is None  # HKVitals only
+    everything = ask(db, "/roas")  # 4 Jan - 10 Mar: no data before it for any brand
+    assert everything["totals"]["incremental_roas"] is None
+    assert all(r["incremental_revenue"] is None for r in everything["rows"])
+    assert any(n.startswith("no baseline: HKVitals has 0 days") for n in everything["notes"])
 
 
-def test_incremental_revenue_of_an_influencer_is_its_share_of_the_lift(db):
+def test_products_campaigns_influencers_and_weeks_get_their_share_of_the_lift(db):
+    whey = ask(db, f"/roas {WINDOW} product=Whey")["totals"]  # T1: 2,000 of MB's 2,500
+    assert whey["incremental_revenue"] == pytest.approx(2000 * 1100 / 2500)
+    assert whey["incremental_roas"] == pytest.approx(880 / 666.67, abs=1e-3)
+    campaign = ask(db, f"/roas {WINDOW} campaign=MB-Mar")["totals"]
+    assert campaign["incremental_revenue"] == pytest.approx(1100)
+    assert campaign["incremental_roas"] == pytest.approx(1100 / 833.33, abs=1e-3)
     rows = by_key(ask(db, f"/roas {WINDOW}"))
-    assert rows["A"]["incremental_roas"] == pytest.approx(3000 * 3500 / 5000 / 1000, abs=1e-4)
-    assert rows["B"]["incremental_roas"] == pytest.approx(2000 * 3500 / 5000 / 600, abs=1e-4)
+    assert rows["A"]["incremental_revenue"] == pytest.approx(1100)  # its MuscleBlaze sales
+    assert rows["A"]["incremental_roas"] == pytest.approx(1100 / 833.33, abs=1e-3)
+    assert (rows["C"]["incremental_revenue"], rows["C"]["incremental_roas"]) == (0.0, 0.0)
+    weeks = ask(db, f"/roas {WINDOW} by=week")["rows"]
+    assert [(w["key"], w["label"]) for w in weeks] == [
+        ("2025-W09", "2025-W09 (partial)"), ("2025-W10", "2025-W10"),
+    ]  # fmt: skip
+    assert [w["incremental_revenue"] for w in weeks] == [pytest.approx(880), pytest.approx(220)]
+
+
+@pytest.mark.parametrize("scope", ["", WINDOW, f"{WINDOW} brand=MuscleBlaze", "platform=Instagram",
+                                   "product=Whey", "campaign=MB-Mar from=2025-03-05"])  # fmt: skip
+def test_incremental_revenue_adds_up_over_every_breakdown(db, scope):
+    for by in BREAKDOWNS:
+        result = ask(db, f"/roas {scope} by={by} top=100")
+        rows = [r["incremental_revenue"] for r in result["rows"] if r["incremental_revenue"]]
+        total = result["totals"]["incremental_revenue"]
+        assert sum(rows) == pytest.approx(total or 0.0, abs=0.02), by
+
+
+def test_the_interval_brackets_the_estimate_and_is_the_same_every_time(db):
+    t = ask(db, f"/roas {WINDOW}")["totals"]
+    low, high = t["incremental_revenue_low"], t["incremental_revenue_high"]
+    assert low < t["incremental_revenue"] < high
+    assert t["incremental_roas_low"] == pytest.approx(low / 1233.33, abs=1e-3)
+    assert t["incremental_roas_high"] == pytest.approx(high / 1233.33, abs=1e-3)
+    assert ask(db, f"/roas {WINDOW}")["totals"] == t  # a fixed seed: the same data, the same
+    # A row's interval is its share of its brands': A has all of MuscleBlaze's attributed sales.
+    a = by_key(ask(db, f"/roas {WINDOW}"))["A"]
+    assert (a["incremental_revenue_low"], a["incremental_revenue_high"]) == (low, high)
+
+
+def test_a_window_past_the_data_is_clipped_and_one_after_it_has_no_data_yet(db):
+    clipped = ask(db, "/roas from=2025-03-01 to=2025-03-31")
+    assert clipped["window"] == {"from": "2025-03-01", "to": "2025-03-10"}
+    assert clipped["data_through"] == "2025-03-10"
+    assert clipped["totals"] == ask(db, f"/roas {WINDOW}")["totals"]
+    assert (
+        "answered to 10 Mar 2025, the last day of data: the window asked for runs to 31 Mar 2025"
+        in clipped["notes"]
+    )
+    after = ask(db, "/roas from=2025-04-01 to=2025-04-30")
+    assert after["window"] == {"from": "2025-04-01", "to": "2025-04-30"}
+    assert (after["totals"]["cost"], after["totals"]["roas"], after["rows"]) == (0.0, None, [])
+    assert after["notes"] == ["no data yet: the store has data through 10 Mar 2025"]
+
+
+def test_cpa_is_cost_over_orders_whenever_there_are_orders(db):
+    rows = by_key(ask(db, "/roas from=2025-03-02 to=2025-03-03"))
+    assert rows["A"]["cpa"] == 0.0  # 2 orders, no cost in those days (posts on 1 and 4 Mar)
+    assert rows["B"]["cpa"] == pytest.approx(450 / 3)
+    assert by_key(ask(db, f"/roas {WINDOW}"))["D"]["cpa"] is None  # cost, no orders
 
 
 def test_engagement_rate_is_a_ratio_of_sums_skipping_posts_without_reach(db):

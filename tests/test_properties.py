@@ -153,3 +153,35 @@ def _rounded(value):
     if isinstance(value, list):
         return [_rounded(v) for v in value]
     return value
+
+
+@pytest.mark.parametrize(
+    "scope", ["from=2025-03-01 to=2025-03-21", "from=2025-03-05 to=2025-03-15 brand=B1"]
+)
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=datasets(),
+    organic=st.lists(st.integers(min_value=0, max_value=500), min_size=60, max_size=60),
+    both=st.booleans(),
+)
+def test_incremental_revenue_of_every_breakdown_sums_to_the_totals(
+    store, scope, data, organic, both
+):
+    """With baselines (60 days of organic sales before March for B1, and B2 or not), every
+    row's share of the brands' lifts adds up to the totals' incremental revenue."""
+    influencers, posts, tracking, payouts = data
+    brands = ["B1", "B2"] if both else ["B1"]
+    before = [
+        {"row_key": f"O{b}{d}", "source": "organic", "influencer_id": None, "brand": b,
+         "product": "p", "campaign": None, "date": DAY0 - dt.timedelta(days=60 - d),
+         "orders": 1, "revenue": float(organic[d])}
+        for b in brands for d in range(60)
+    ]  # fmt: skip
+    _replace(store, (influencers, posts, tracking + before, payouts))
+    for by in BREAKDOWNS:
+        result = _ask(store, f"/roas {scope} by={by} top=1000")
+        rows = [r["incremental_revenue"] or 0.0 for r in result["rows"]]
+        total = result["totals"]["incremental_revenue"] or 0.0
+        assert sum(rows) == pytest.approx(total, abs=0.05), by

@@ -99,6 +99,8 @@ def answer_message(
     context = [f"_{_clip(n, 300)}_" for n in answer.notes]
     if previous is not None:
         context.append(PREVIOUS_NOTE)
+    if answer.data_through is not None:
+        context.append(labels.data_through(answer.data_through))
     context.append(f"Filters: {labels.scope_label(answer.filters)} · `/roas {query_text}`")
     blocks.append(_context(" · ".join(context)))
     if buttons:
@@ -183,7 +185,7 @@ def digest_message(digest: Digest, currency: str = "INR") -> tuple[str, list[dic
         message.append(
             section("*Recommendations*\n" + "\n".join(f"• {r}" for r in digest.recommendations))
         )
-    message.append(_context(f"{labels.scope_label(digest.filters)} · {labels.DIGEST_CONTEXT}"))
+    message.append(_context(labels.digest_context(digest)))
     return labels.digest_summary(digest, currency), message[:MAX_BLOCKS]
 
 
