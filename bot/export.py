@@ -11,16 +11,10 @@ import csv
 import io
 
 from insights.results import Answer
+from storage.spreadsheet import safe_cell
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _COLUMNS = ["key", "label", "revenue", "cost", "roas", "incremental_roas", "orders", "cpa",
             "posts", "engagement_rate", "influencers", "wasted_spend"]  # fmt: skip
-
-
-def safe_cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
 
 
 def answer_csv(answer: Answer) -> bytes:
