@@ -493,3 +493,27 @@ def test_a_progress_note_says_rows_percent_and_time_left():
     assert note == "120,000 rows, 25%, about 3 min left"
     assert LoadProgress("t.csv", 10, 0.5, 20).describe() == "10 rows, 50%, about 20 s left"
     assert LoadProgress("t.csv", 10, 0.001, 20).seconds_left is None
+
+
+def test_the_settings_give_the_ingest_options():
+    from zoneinfo import ZoneInfo
+
+    from bot.settings import Settings
+
+    settings = Settings(
+        _env_file=None,
+        earliest_date="2010-01-01",
+        latest_date_days_ahead=0,
+        xlsx_max_unpacked_mb=8,
+        xlsx_max_rows=5,
+        xlsx_max_cell_chars=100,
+        timezone="Asia/Kolkata",
+    )
+    options = settings.ingest_options("payouts")
+    today = dt.datetime.now(ZoneInfo("Asia/Kolkata")).date()
+    assert (options.kind, options.earliest_date, options.latest_date) == (
+        "payouts",
+        dt.date(2010, 1, 1),
+        today,
+    )
+    assert options.workbook == WorkbookLimits(max_unpacked_mb=8, max_rows=5, max_cell_chars=100)
