@@ -262,6 +262,7 @@ def test_values_the_store_cannot_hold_are_rejected_per_line_and_the_rest_loads(s
         "orders is too large (at most 2,147,483,647)": [24],
         "product holds a NUL character": [25],
     }
+    assert file.sheets[0].rejects[-1].examples == ["'Wh\\0ey'"]
     assert sorted(r[2] for r in _revenues(seeded)) == list(range(1, 21))
     # The store still answers: the revenue sums are finite and exact on both stores.
     with seeded.connect() as conn:
@@ -517,3 +518,23 @@ def test_the_settings_give_the_ingest_options():
         today,
     )
     assert options.workbook == WorkbookLimits(max_unpacked_mb=8, max_rows=5, max_cell_chars=100)
+
+
+def test_a_workbook_reads_its_number_cells_as_numbers_whatever_its_text_cells(seeded, tmp_path):
+    path = _workbook(
+        tmp_path,
+        [
+            TRACKING_HEADER.split(","),
+            ["influencer", "INF1", "MB", "Whey", "2025-01-05", 2, "12,50"],  # text, a comma
+            ["influencer", "INF1", "MB", "Whey", "2025-01-06", 1200, 1299.5],
+            ["influencer", "INF1", "MB", "Whey", "2025-01-07", 3, "1,299"],
+        ],
+    )
+    file = load(seeded, path).files[0]
+    assert [(g.reason, g.lines) for g in file.sheets[0].rejects] == [
+        ("revenue is written with a decimal comma, but this file writes decimal points", [2])
+    ]
+    assert _revenues(seeded) == [
+        (dt.date(2025, 1, 6), 1200, 1299.5),
+        (dt.date(2025, 1, 7), 3, 1299.0),
+    ]

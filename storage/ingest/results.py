@@ -13,7 +13,7 @@ _QUOTED_CHARS = 40
 def quoted(value: object) -> str:
     """A value for a message: quoted, and cut to a short prefix when long (a 100,000-character
     cell must not come back whole in every message that mentions it)."""
-    text = str(value)
+    text = str(value).replace("\x00", "\\0")  # a NUL shows as \0, not as nothing
     if len(text) <= _QUOTED_CHARS:
         return f"'{text}'"
     return f"'{text[:_QUOTED_CHARS]}…' ({len(text):,} characters)"

@@ -68,7 +68,7 @@ _DERIVED_PARTITIONS = {
     models.payouts.name: ("influencer_id",),
 }
 
-Progress = Callable[[str, int, int], None]  # (filename, units done, units in all): the CLI bar
+Progress = Callable[[str, int, int], None]  # (filename, bytes done, bytes in all): the CLI bar
 OnProgress = Callable[[LoadProgress], None]  # rows done, percent and time left
 _EXAMPLES = 3
 
@@ -126,7 +126,7 @@ def ingest_files(
 
     `on_progress` is told rows done, percent and time left as each file loads (about once a
     MB read, or once per 50,000 rows of a workbook; an adapter shows it at its own pace).
-    `progress` is the older form, (filename, units done, units in all), for the CLI's bar.
+    `progress` is the older form, (filename, bytes done, bytes in all), for the CLI's bar.
     """
     origin, options = origin or Origin(), options or Options()
     results: dict[int, FileResult] = {}
@@ -313,9 +313,11 @@ def _load_sheet(
         default_date_order=options.date_order,
         earliest_date=earliest,
         latest_date=latest,
-        # A decimal comma in a comma-separated file would have to be quoted: "1,299" there
-        # is a thousands separator. Elsewhere an ambiguous amount waits for the file to tell.
-        default_decimal="." if sheet.delimiter in (",", None) else None,
+        # A workbook's numbers are numbers (their text has a decimal point). A decimal comma in
+        # a comma-separated file would have to be quoted: "1,299" there is a thousands
+        # separator. Elsewhere an ambiguous amount waits for the file to tell.
+        decimal="." if sheet.delimiter is None else None,
+        default_decimal="." if sheet.delimiter == "," else None,
     )
     stager = Stager(conn, kind.table)
     rejected_csv = io.StringIO()
