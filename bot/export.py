@@ -12,15 +12,9 @@ import io
 
 from insights.catalogue import METRICS
 from insights.results import Answer
+from storage.spreadsheet import safe_cell
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _COLUMNS = ["key", "label", *(m.name for m in METRICS)]
-
-
-def safe_cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
 
 
 def answer_csv(answer: Answer) -> bytes:

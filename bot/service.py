@@ -45,10 +45,13 @@ from insights.results import Answer
 from storage import schedules
 from storage.claims import claim_slack_file, finish_slack_file
 from storage.ingest import KINDS, BatchResult, Options, Origin, Upload, ingest_files
+from storage.ingest.results import LoadProgress
+
+__all__ = ["LoadProgress", "Service"]
 from storage.schedules import DAYS, Subscription
 from storage.summary import StoreSummary, summarise
 
-Progress = Callable[[str, int, int], None]  # (file name, bytes done, bytes in all)
+OnProgress = Callable[[LoadProgress], None]  # rows done, percent and time left
 FILE_KINDS = sorted(KINDS)  # what `--kind` may force a file to be
 RECENT_DAYS = 30  # the window of "what a load changed"
 DIGEST_HELP = (
@@ -229,41 +232,39 @@ class Service:
             return f"I load data only from {where}: please share the file there."
         return None
 
-    def ingest_options(
-        self, kind: str | None = None, max_upload_mb: float | None = None
-    ) -> Options:
-        return Options(
-            kind=kind,
-            max_upload_mb=max_upload_mb or self.settings.max_upload_mb,
-            date_order=self.settings.date_order,
-        )
-
     def load_paths(
         self,
         paths: list[str],
         user: str | None,
         *,
         kind: str | None = None,
-        progress: Progress | None = None,
+        on_progress: OnProgress | None = None,
     ) -> Loaded:
         """Local files (the command line): any size, kind detected unless given."""
         uploads = [Upload.from_path(p) for p in paths]
-        return self._load(uploads, Origin("cli", user), self.ingest_options(kind), progress)
+        options = self.settings.ingest_options(kind)
+        return self._load(uploads, Origin("cli", user), options, on_progress)
 
-    def load_bytes(
-        self, name: str, data: bytes, caller: Caller, *, progress: Progress | None = None
+    def load_file(
+        self, path: str, name: str, caller: Caller, *, on_progress: OnProgress | None = None
     ) -> Loaded:
-        """A file shared in Slack."""
+        """A file shared in Slack, already downloaded to `path` (never held in memory):
+        MAX_UPLOAD_MB applies; `on_progress` is told rows done, percent and time left."""
         origin = Origin("slack", caller.user, caller.channel)
-        return self._load([Upload(filename=name, data=data)], origin, self.ingest_options(),
-                          progress)  # fmt: skip
+        upload = Upload.from_path(path, filename=name)
+        options = self.settings.ingest_options()
+        return self._load([upload], origin, options, on_progress)
 
     def _load(
-        self, uploads: list[Upload], origin: Origin, options: Options, progress: Progress | None
+        self,
+        uploads: list[Upload],
+        origin: Origin,
+        options: Options,
+        on_progress: OnProgress | None,
     ) -> Loaded:
         """Load files and say how the recent ROAS moved when anything loaded."""
         before = self.recent_roas()
-        result = ingest_files(self.db, uploads, origin, options, progress)
+        result = ingest_files(self.db, uploads, origin, options, on_progress=on_progress)
         if not any(f.status in ("loaded", "partial") for f in result.files):
             return Loaded(result, None)
         return Loaded(result, roas_change(before, self.recent_roas(), RECENT_DAYS))

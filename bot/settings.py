@@ -6,12 +6,15 @@ pass the values they need, so those packages stay usable as plain libraries and 
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from storage.ingest import Options, WorkbookLimits
 
 
 class Settings(BaseSettings):
@@ -23,11 +26,30 @@ class Settings(BaseSettings):
         default="sqlite:///roasbot.db",
         description="SQLAlchemy URL of the store. Default: a SQLite file in the working directory.",
     )
-    max_upload_mb: float = Field(default=50, gt=0, description="Largest file ingest accepts.")
+    max_upload_mb: float = Field(
+        default=1024,
+        gt=0,
+        description="Largest Slack upload (Slack's own limit is 1 GB); a local file has none.",
+    )
     date_order: Literal["dmy", "mdy"] = Field(
         default="dmy",
         description="How to read an ambiguous date such as 03/04/2025 when nothing in the file "
         "settles it: day-first (dmy) or month-first (mdy).",
+    )
+    earliest_date: dt.date = Field(
+        default=dt.date(2000, 1, 1), description="Rows dated before this are rejected."
+    )
+    latest_date_days_ahead: int = Field(
+        default=365,
+        ge=0,
+        description="Rows dated more than this many days after today are rejected.",
+    )
+    xlsx_max_unpacked_mb: float = Field(
+        default=512, gt=0, description="Largest a workbook may unpack to (checked before reading)."
+    )
+    xlsx_max_rows: int = Field(default=1_048_576, gt=0, description="Most rows a sheet may hold.")
+    xlsx_max_cell_chars: int = Field(
+        default=32_767, gt=0, description="Longest text a workbook cell may hold."
     )
     timezone: str = Field(
         default="Asia/Kolkata", description="IANA zone that 'today' and 'yesterday' are taken in."
@@ -117,6 +139,22 @@ class Settings(BaseSettings):
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
+
+    def ingest_options(self, kind: str | None = None) -> Options:
+        """How `storage.ingest` reads files under these settings (`kind` forces the kind)."""
+        today = dt.datetime.now(ZoneInfo(self.timezone)).date()
+        return Options(
+            kind=kind,
+            max_upload_mb=self.max_upload_mb,
+            date_order=self.date_order,
+            earliest_date=self.earliest_date,
+            latest_date=today + dt.timedelta(days=self.latest_date_days_ahead),
+            workbook=WorkbookLimits(
+                max_unpacked_mb=self.xlsx_max_unpacked_mb,
+                max_rows=self.xlsx_max_rows,
+                max_cell_chars=self.xlsx_max_cell_chars,
+            ),
+        )
 
     def missing_slack_settings(self) -> list[str]:
         """What `roasbot serve` still needs, by setting name (never the values)."""

@@ -4,17 +4,26 @@ Every command that touches the store goes through `open_store`, so a new databas
 without a separate set-up step. On PostgreSQL several processes (two `roasbot serve`, a deploy
 running `roasbot db upgrade`) may start at once; the upgrade runs under a transaction-scoped
 advisory lock so exactly one of them migrates and the others wait, then find nothing to do.
+
+On SQLite, a transaction that begins deferred (plain `BEGIN`) and writes after reading cannot
+wait for another writer: when that writer commits, its snapshot is stale and SQLite answers
+"database is locked" at once, whatever the busy timeout. So every `engine.begin()` (which is
+how roasbot writes) starts `BEGIN IMMEDIATE`, taking the write lock first and waiting up to
+`SQLITE_BUSY_TIMEOUT_S` for it; `engine.connect()` (how roasbot reads) stays deferred, so
+queries keep reading their WAL snapshot during a long load instead of queueing behind it.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from storage import derived
@@ -26,6 +35,10 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 DERIVED_TABLES_REVISION = "0005"
 # An arbitrary constant that names "roasbot schema upgrade" among advisory locks.
 _UPGRADE_LOCK_ID = 0x524F4153  # "ROAS"
+# How long a SQLite writer waits for another one to commit: longer than a big file's load (a
+# million tracking rows take about 25 s), so a write during a load waits instead of failing.
+SQLITE_BUSY_TIMEOUT_S = 300
+_WRITER = "roasbot_writer"  # execution option marking a connection opened by engine.begin()
 
 
 def _alembic_config() -> Config:
@@ -46,9 +59,10 @@ def create_store_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
+        engine.begin = _writer_begin(engine)  # type: ignore[method-assign]
         return engine
     return create_engine(parsed, pool_pre_ping=True)
 
@@ -63,6 +77,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    writer = conn.get_execution_options().get(_WRITER, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+
+def _writer_begin(engine: Engine):
+    """`Engine.begin` whose connection is marked as a writer for `_sqlite_begin`."""
+
+    @contextlib.contextmanager
+    def begin() -> Iterator[Connection]:
+        with engine.connect() as conn:
+            conn.execution_options(**{_WRITER: True})
+            with conn.begin():
+                yield conn
+
+    return begin
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -11,6 +11,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from bot import text
 from bot.cli import context
 from bot.cli.console import Console, ConsolePoster, enable_history
 from bot.cli.context import CliError, safe_url
-from bot.service import Question, Service, local_today
+from bot.service import LoadProgress, Question, Service, local_today
 from bot.settings import Settings
 from insights.query import QueryError
 from storage.db import create_store_engine, current_revision, upgrade
@@ -51,7 +52,7 @@ def ingest(args: argparse.Namespace) -> int:
         raise CliError(f"no such file: {missing[0]}")
     service = context.service(settings, context.store(settings))
     progress = _ProgressBar() if sys.stderr.isatty() and not args.json else None
-    loaded = service.load_paths(args.paths, context.user(), kind=args.kind, progress=progress)
+    loaded = service.load_paths(args.paths, context.user(), kind=args.kind, on_progress=progress)
     if progress:
         progress.done()
     written = _write_rejects(loaded.result.files, Path(args.rejects_dir))
@@ -259,20 +260,21 @@ def digest(args: argparse.Namespace) -> int:
 
 
 class _ProgressBar:
-    """A one-line progress bar on stderr, for loads long enough to wonder about."""
+    """One line on stderr, redrawn with rows done, percent and time left, for loads long enough
+    to wonder about (at most a few times a second)."""
 
     def __init__(self) -> None:
-        self._last = -1
+        self._shown = False
+        self._last = 0.0
 
-    def __call__(self, name: str, done: int, total: int) -> None:
-        percent = int(done * 100 / total) if total else 100
-        if percent == self._last:
+    def __call__(self, progress: LoadProgress) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.25 and progress.fraction < 1:
             return
-        self._last = percent
-        bar = "#" * (percent // 4) + "." * (25 - percent // 4)
-        sys.stderr.write(f"\r{name[:30]:<30} [{bar}] {percent:3d}% of {total / 1048576:.1f} MB")
+        self._last, self._shown = now, True
+        sys.stderr.write(f"\r{progress.filename[:30]:<30} {progress.describe():<45}")
         sys.stderr.flush()
 
     def done(self) -> None:
-        if self._last >= 0:
+        if self._shown:
             sys.stderr.write("\n")

@@ -7,11 +7,15 @@ is refused before any request is made. Slack answers a request without a valid t
 
 from __future__ import annotations
 
+import io
 import urllib.error
 import urllib.request
+from typing import BinaryIO
 from urllib.parse import urlparse
 
 from bot.errors import UserError
+
+_CHUNK = 1 << 20
 
 
 class DownloadError(UserError):
@@ -42,26 +46,41 @@ class _SlackOnlyRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def fetch(url: str, token: str, api_url: str, max_bytes: int, timeout: float = 60) -> bytes:
+def fetch(
+    url: str,
+    token: str,
+    api_url: str,
+    max_bytes: int,
+    into: BinaryIO | None = None,
+    timeout: float = 60,
+) -> bytes:
+    """Download a shared file, streamed into `into` (a temporary file: a 1 GB upload is never
+    held in memory) or, without it, returned; the first bytes are returned either way, to
+    check that Slack sent the file and not its login page."""
     if not allowed_host(url, api_url):
         raise DownloadError("the file is not hosted by Slack, so I did not download it")
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     opener = urllib.request.build_opener(_SlackOnlyRedirects(api_url))
+    target = into if into is not None else io.BytesIO()
+    size, head = 0, b""
     try:
         with opener.open(request, timeout=timeout) as response:
             content_type = response.headers.get("Content-Type", "")
-            data = response.read(max_bytes + 1)
+            while chunk := response.read(_CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise DownloadError(
+                        f"the file is over the {max_bytes / 1048576:g} MB limit (MAX_UPLOAD_MB)"
+                    )
+                head = head or chunk[:512]
+                target.write(chunk)
     except urllib.error.HTTPError as exc:
         raise DownloadError(f"Slack answered {exc.code} when I fetched the file") from exc
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise DownloadError("I could not reach Slack to fetch the file; try again") from exc
-    if len(data) > max_bytes:
-        raise DownloadError(
-            f"the file is over the {max_bytes / 1048576:g} MB limit (MAX_UPLOAD_MB)"
-        )
-    head = data[:512].lstrip().lower()
-    if "text/html" in content_type or head.startswith((b"<!doctype html", b"<html")):
+    start = head.lstrip().lower()
+    if "text/html" in content_type or start.startswith((b"<!doctype html", b"<html")):
         raise DownloadError(
             "Slack sent a login page instead of the file: the bot needs the files:read scope"
         )
-    return data
+    return target.getvalue() if into is None else head

@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import Table
+from sqlalchemy import BigInteger, Float, Integer, Numeric, Table
 
 from storage import models
+from storage.ingest.results import quoted
 
 
 class FieldType(Enum):
@@ -147,11 +148,38 @@ def normalise_header(name: object) -> str:
     return re.sub(r"[\s\-]+", "_", text)
 
 
+def value_limit(kind: Kind, f: Field) -> float:
+    """The largest number `f`'s column holds exactly, on PostgreSQL and SQLite alike.
+
+    Counts are parsed as float64, exact up to 2^53; a rate (a float column) is money per order
+    or post, bounded like money so that rate x orders stays finite.
+    """
+    column = kind.table.c[f.name].type
+    if isinstance(column, Float):
+        column = models.Money
+    if isinstance(column, Numeric):
+        return 10.0 ** (column.precision - column.scale) - 10.0**-column.scale
+    if isinstance(column, BigInteger):
+        return float(2**53 - 1)
+    if isinstance(column, Integer):
+        return float(2**31 - 1)
+    raise TypeError(f"{kind.name}.{f.name} is not a number column")
+
+
+def fits_a_kind(header: list[str], forced: str | None = None) -> bool:
+    """Whether a (normalised) row can be the header: it holds the required columns of some kind,
+    or of the kind the user forced."""
+    columns = set(header)
+    if forced is not None:
+        return kind_by_name(forced).required <= columns
+    return any(k.required <= columns for k in KINDS.values())
+
+
 def kind_by_name(name: str) -> Kind:
     """The kind a user named (`--kind`), with a clear error for a typo."""
     key = KIND_ALIASES.get(name.strip().lower(), name.strip().lower())
     if key not in KINDS:
-        raise HeaderError(f"unknown kind '{name}': use one of {', '.join(KINDS)}")
+        raise HeaderError(f"unknown kind {quoted(name)}: use one of {', '.join(KINDS)}")
     return KINDS[key]
 
 
@@ -169,7 +197,10 @@ def detect_kind(header: list[str]) -> Kind:
         KINDS.values(), key=lambda k: (len(k.required - columns), -len(k.known & columns))
     )
     missing = ", ".join(sorted(closest.required - columns))
-    shown = ", ".join(h for h in header if h) or "none"
+    named = [h for h in header if h]
+    shown = ", ".join(h if len(h) <= 40 else quoted(h) for h in named[:30]) or "none"
+    if len(named) > 30:
+        shown += f" and {len(named) - 30} more"
     raise HeaderError(
         f"the header fits no kind of data; closest is {closest.name}, which also needs: "
         f"{missing} (columns found: {shown})"
@@ -181,9 +212,9 @@ def check_header(header: list[str], kind: Kind) -> list[str]:
     seen: set[str] = set()
     for column in header:
         if column and column in seen:
-            raise HeaderError(f"the column '{column}' appears twice in the header")
+            raise HeaderError(f"the column {quoted(column)} appears twice in the header")
         seen.add(column)
     missing = kind.required - seen
     if missing:
         raise HeaderError(f"{kind.name} needs the columns: {', '.join(sorted(missing))}")
-    return [h for h in header if h not in kind.known]
+    return [h for h in header if h and h not in kind.known]

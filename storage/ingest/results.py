@@ -7,6 +7,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 Status = Literal["loaded", "partial", "already_loaded", "refused", "failed"]
+_QUOTED_CHARS = 40
+
+
+def quoted(value: object) -> str:
+    """A value for a message: quoted, and cut to a short prefix when long (a 100,000-character
+    cell must not come back whole in every message that mentions it)."""
+    text = str(value).replace("\x00", "\\0")  # a NUL shows as \0, not as nothing
+    if len(text) <= _QUOTED_CHARS:
+        return f"'{text}'"
+    return f"'{text[:_QUOTED_CHARS]}…' ({len(text):,} characters)"
 
 
 @dataclass
@@ -64,6 +74,39 @@ class FileResult:
         for name in ("rows_seen", "inserted", "updated", "unchanged", "rejected"):
             data[name] = self.total(name)
         return data
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    """How far the load of one file is, for a progress line or an in-thread note."""
+
+    filename: str
+    rows_done: int
+    fraction: float  # of the file read, 0 to 1
+    elapsed_s: float
+
+    @property
+    def percent(self) -> int:
+        return int(self.fraction * 100)
+
+    @property
+    def seconds_left(self) -> float | None:
+        """Time left at the pace so far; None until there is a pace to go by."""
+        if self.fraction >= 1:
+            return 0.0
+        if self.fraction < 0.01 or self.elapsed_s < 1:
+            return None
+        return self.elapsed_s * (1 - self.fraction) / self.fraction
+
+    def describe(self) -> str:
+        """E.g. "120,000 rows, 45%, about 2 min left"."""
+        parts = [f"{self.rows_done:,} rows", f"{self.percent}%"]
+        left = self.seconds_left
+        if left is not None and self.fraction < 1:
+            parts.append(
+                f"about {left:.0f} s left" if left < 90 else f"about {left / 60:.0f} min left"
+            )
+        return ", ".join(parts)
 
 
 @dataclass

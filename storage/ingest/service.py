@@ -3,12 +3,21 @@
 This is the function API the CLI and the Slack app call. Policy: valid rows load, invalid rows
 are reported by line and reason; a file that cannot be read, is too big, or has no valid row is
 refused whole; a failure midway rolls the whole file back. Nothing here raises for bad input:
-every outcome is a `FileResult` with a message a marketer can act on.
+every outcome is a `FileResult` with a message a marketer can act on, and no exception name,
+traceback or SQL reaches it (a failure's traceback goes to the log: at ERROR for a Slack load,
+an operator's matter, at DEBUG for the CLI, whose user sees it with `--debug`).
+
+`max_upload_mb` limits what a Slack upload may be; a local file of any size loads, since
+reading is chunked (about 200 MB peak RSS at 10 M rows). A file on disk is read as a stream,
+never held in memory: a Slack upload spooled to a temporary file loads the same way
+(`Upload.from_path(tmp, filename=...)`).
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import functools
 import io
 import logging
 import time
@@ -26,12 +35,29 @@ from storage.ingest.kinds import (
     Kind,
     check_header,
     detect_kind,
+    fits_a_kind,
     kind_by_name,
 )
 from storage.ingest.load import Stager
 from storage.ingest.parse import REASON, VALUE, ParseContext, parse_chunk
-from storage.ingest.readers import LINE, FormatError, Sheet, Upload, fingerprint, open_sheets
-from storage.ingest.results import BatchResult, FileResult, RejectGroup, SheetResult
+from storage.ingest.readers import (
+    LINE,
+    FormatError,
+    Sheet,
+    Upload,
+    WorkbookLimits,
+    fingerprint,
+    open_sheets,
+)
+from storage.ingest.results import (
+    BatchResult,
+    FileResult,
+    LoadProgress,
+    RejectGroup,
+    SheetResult,
+    quoted,
+)
+from storage.spreadsheet import safe_cell
 
 log = logging.getLogger(__name__)
 # The columns that partition the derived tables, per table whose rows feed them: tracking feeds
@@ -42,7 +68,8 @@ _DERIVED_PARTITIONS = {
     models.payouts.name: ("influencer_id",),
 }
 
-Progress = Callable[[str, int, int], None]  # (filename, bytes done, bytes in all)
+Progress = Callable[[str, int, int], None]  # (filename, bytes done, bytes in all): the CLI bar
+OnProgress = Callable[[LoadProgress], None]  # rows done, percent and time left
 _EXAMPLES = 3
 
 
@@ -57,9 +84,18 @@ class Origin:
 
 @dataclass(frozen=True)
 class Options:
+    """How to read files; `bot.settings.Settings.ingest_options` builds it from the settings."""
+
     kind: str | None = None  # force every sheet to this kind instead of detecting it
-    max_upload_mb: float = 50
+    max_upload_mb: float = 50  # the largest Slack upload; local files have no limit
     date_order: str = "dmy"
+    earliest_date: dt.date = dt.date(2000, 1, 1)
+    latest_date: dt.date | None = None  # None: a year after today
+    workbook: WorkbookLimits = field(default_factory=WorkbookLimits)
+
+    def date_bounds(self) -> tuple[dt.date, dt.date]:
+        latest = self.latest_date or dt.date.today() + dt.timedelta(days=365)
+        return self.earliest_date, latest
 
 
 @dataclass
@@ -84,14 +120,20 @@ def ingest_files(
     origin: Origin | None = None,
     options: Options | None = None,
     progress: Progress | None = None,
+    on_progress: OnProgress | None = None,
 ) -> BatchResult:
-    """Load several files, influencers first whatever the order they were given in."""
+    """Load several files, influencers first whatever the order they were given in.
+
+    `on_progress` is told rows done, percent and time left as each file loads (about once a
+    MB read, or once per 50,000 rows of a workbook; an adapter shows it at its own pace).
+    `progress` is the older form, (filename, bytes done, bytes in all), for the CLI's bar.
+    """
     origin, options = origin or Origin(), options or Options()
     results: dict[int, FileResult] = {}
     plans: list[tuple[int, _Plan]] = []
     for i, upload in enumerate(uploads):
         started = time.perf_counter()
-        planned = _plan(engine, upload, options)
+        planned = _plan(engine, upload, origin, options)
         if isinstance(planned, FileResult):
             planned.duration_ms = _ms_since(started)
             _record(engine, planned, origin)
@@ -99,7 +141,8 @@ def ingest_files(
         else:
             plans.append((i, planned))
     for i, plan in sorted(plans, key=lambda p: (p[1].rank, p[0])):
-        results[i] = _load(engine, plan, origin, options, progress)
+        tracker = _Tracker(plan, progress, on_progress)
+        results[i] = _load(engine, plan, origin, options, tracker)
     return BatchResult([results[i] for i in range(len(uploads))])
 
 
@@ -114,11 +157,11 @@ def ingest_bytes(
     return ingest_files(engine, [Upload(filename=filename, data=data)], origin, options).files[0]
 
 
-def _plan(engine: Engine, upload: Upload, options: Options) -> _Plan | FileResult:
+def _plan(engine: Engine, upload: Upload, origin: Origin, options: Options) -> _Plan | FileResult:
     name = upload.filename
     limit = options.max_upload_mb * 1024 * 1024
     size = upload.size
-    if size > limit:
+    if origin.via == "slack" and size > limit:
         return _refused(
             name,
             f"the file is {size / 1048576:.1f} MB, over the {options.max_upload_mb:g} MB limit "
@@ -138,8 +181,9 @@ def _plan(engine: Engine, upload: Upload, options: Options) -> _Plan | FileResul
             already_loaded_on=when,
         )
     try:
-        sheets = open_sheets(upload, fp)
-    except FormatError as exc:
+        is_header = functools.partial(fits_a_kind, forced=options.kind)
+        sheets = open_sheets(upload, fp, is_header, options.workbook)
+    except (FormatError, HeaderError) as exc:
         return _refused(name, str(exc), fp.sha256)
     plan = _Plan(upload, fp.sha256)
     errors = []
@@ -160,24 +204,52 @@ def _plan(engine: Engine, upload: Upload, options: Options) -> _Plan | FileResul
     return plan
 
 
+class _Tracker:
+    """Turns what the readers report (bytes of a CSV, rows of a workbook's sheets) into
+    progress: the CLI's (filename, bytes, bytes in all) and `LoadProgress`."""
+
+    def __init__(self, plan: _Plan, progress: Progress | None, on_progress: OnProgress | None):
+        self.name, self.size = plan.upload.filename, plan.upload.size
+        self.progress, self.on_progress = progress, on_progress
+        self.total = plan.sheets[0][0].units_total if plan.sheets else 0
+        self.started = time.perf_counter()
+        self.offset = 0  # units of the sheets already read
+        self.done = 0
+        self.rows = 0  # rows of the file parsed so far
+
+    def report(self, done_in_sheet: int) -> None:
+        self.done = max(self.done, min(self.offset + done_in_sheet, self.total))
+        self._send()
+
+    def sheet_done(self) -> None:
+        self.offset = self.done
+
+    def finish(self) -> None:
+        self.done = self.total
+        self._send()
+
+    def _send(self) -> None:
+        fraction = self.done / self.total if self.total else 1.0
+        if self.progress is not None:
+            self.progress(self.name, round(self.size * fraction), self.size)
+        if self.on_progress is not None:
+            elapsed = time.perf_counter() - self.started
+            self.on_progress(LoadProgress(self.name, self.rows, fraction, elapsed))
+
+
 def _load(
-    engine: Engine, plan: _Plan, origin: Origin, options: Options, progress: Progress | None
+    engine: Engine, plan: _Plan, origin: Origin, options: Options, tracker: _Tracker
 ) -> FileResult:
     started = time.perf_counter()
     name = plan.upload.filename
     result = FileResult(name, "loaded", "", sha256=plan.sha256)
-    size = plan.upload.size
-
-    def report(done: int) -> None:
-        if progress is not None:
-            progress(name, done, size)
 
     try:
         with engine.begin() as conn:
             known = _influencer_ids(conn)
             ledger: set[str] | None = set()  # influencers whose cost basis changes (None: all)
             for sheet, kind, ignored in plan.sheets:
-                done, touched = _load_sheet(conn, sheet, kind, ignored, known, options, report)
+                done, touched = _load_sheet(conn, sheet, kind, ignored, known, options, tracker)
                 result.sheets.append(done)
                 if touched is None:
                     ledger = None
@@ -193,19 +265,35 @@ def _load(
             result.sheets[0].notes[:0] = plan.notes
             result.duration_ms = _ms_since(started)
             result.upload_id = _record(conn, result, origin)
+        tracker.finish()
     except _Refused as exc:
         result.status, result.message = "refused", str(exc)
     except FormatError as exc:
         result.status, result.message = "refused", f"{exc}; nothing from this file was saved"
         result.sheets = []
-    except (SQLAlchemyError, OSError) as exc:
-        log.exception("ingest of %s failed", name)
+    except (SQLAlchemyError, OSError):
+        _log_failure(origin, name)
         result.status = "failed"
-        result.message = f"loading stopped ({type(exc).__name__}); nothing from this file was saved"
+        result.message = (
+            "loading stopped: the data store reported an error (details are in the log); "
+            "nothing from this file was saved"
+        )
+    except Exception:  # a defect of ours: the user gets a plain message, the log the traceback
+        _log_failure(origin, name)
+        result.status = "failed"
+        result.message = (
+            "loading stopped by an internal error (details are in the log); "
+            "nothing from this file was saved"
+        )
     if result.status in ("refused", "failed"):
         result.duration_ms = _ms_since(started)
         _record(engine, result, origin)
     return result
+
+
+def _log_failure(origin: Origin, name: str) -> None:
+    level = logging.DEBUG if origin.via == "cli" else logging.ERROR
+    log.log(level, "ingest of %s failed", name, exc_info=True)
 
 
 def _load_sheet(
@@ -215,28 +303,37 @@ def _load_sheet(
     ignored: list[str],
     known: set[str],
     options: Options,
-    report: Callable[[int], None],
+    tracker: _Tracker,
 ) -> tuple[SheetResult, dict[str, set] | None]:
     """The sheet loaded, and what it changed for the derived tables (`derived.touched`)."""
     out = SheetResult(kind=kind.name, sheet=sheet.name, ignored_columns=ignored)
+    earliest, latest = options.date_bounds()
     ctx = ParseContext(
         known_influencers=None if kind is INFLUENCERS else known,
         default_date_order=options.date_order,
+        earliest_date=earliest,
+        latest_date=latest,
+        # A workbook's numbers are numbers (their text has a decimal point). A decimal comma in
+        # a comma-separated file would have to be quoted: "1,299" there is a thousands
+        # separator. Elsewhere an ambiguous amount waits for the file to tell.
+        decimal="." if sheet.delimiter is None else None,
+        default_decimal="." if sheet.delimiter == "," else None,
     )
     stager = Stager(conn, kind.table)
     rejected_csv = io.StringIO()
-    raw_names = dict(zip(_chunk_names(sheet), sheet.raw_header, strict=True))
     groups: dict[str, RejectGroup] = {}
-    for chunk in sheet.read_chunks(report):
+    for chunk in sheet.read_chunks(tracker.report):
         parsed = parse_chunk(chunk, kind, ctx)
         out.blank_lines += parsed.blank_lines
         out.rows_seen += len(chunk) - parsed.blank_lines
+        tracker.rows += len(chunk) - parsed.blank_lines
         stager.add(parsed.rows)
         if not parsed.rejected.empty:
             out.rejected += len(parsed.rejected)
             _group_rejects(parsed.rejected, groups)
-            _write_rejects(parsed.rejected, raw_names, rejected_csv, header=not out.rejects)
+            _write_rejects(parsed.rejected, sheet.columns, rejected_csv, header=not out.rejects)
             out.rejects = list(groups.values())
+    tracker.sheet_done()
     # The derived tables follow the rows in this same transaction, so no query sees them
     # disagree: the partitions this sheet touches are read before the upsert replaces rows.
     partitions = _DERIVED_PARTITIONS.get(kind.table.name, ())
@@ -250,14 +347,17 @@ def _load_sheet(
     out.duplicates, out.duplicate_lines = counts.duplicates, counts.duplicate_lines
     out.notes.extend(ctx.notes)
     if ignored:
-        out.notes.append(f"columns ignored: {', '.join(ignored)}")
+        out.notes.append(f"columns ignored: {', '.join(_names_shown(ignored))}")
+    if sheet.unlabelled:
+        letters = ", ".join(sorted(sheet.unlabelled, key=lambda c: (len(c), c)))
+        out.notes.append(f"values in columns without a header were ignored (column {letters})")
     if out.rejected:
         out.rejected_csv = rejected_csv.getvalue().encode("utf-8-sig")
     return out, touched
 
 
-def _chunk_names(sheet: Sheet) -> list[str]:
-    return [h or f"__blank{i}" for i, h in enumerate(sheet.header)]
+def _names_shown(names: list[str]) -> list[str]:
+    return [n if len(n) <= 40 else quoted(n) for n in names]
 
 
 def _group_rejects(rejected: pd.DataFrame, groups: dict[str, RejectGroup]) -> None:
@@ -272,10 +372,15 @@ def _group_rejects(rejected: pd.DataFrame, groups: dict[str, RejectGroup]) -> No
 def _write_rejects(
     rejected: pd.DataFrame, raw_names: dict[str, str], out: io.StringIO, header: bool
 ) -> None:
-    frame = rejected[list(raw_names)].rename(columns=raw_names)
-    frame.insert(0, "reason", rejected[REASON] + ": " + rejected[VALUE])
-    frame.insert(0, "line", rejected[LINE])
-    frame.to_csv(out, index=False, header=header)
+    """The rejected rows as they were, after their line and reason; every cell escaped as the
+    answer export escapes it, so a hostile "=HYPERLINK(...)" stays text in a spreadsheet."""
+    writer = csv.writer(out)
+    if header:
+        writer.writerow([safe_cell(c) for c in ["line", "reason", *raw_names.values()]])
+    reasons = rejected[REASON] + ": " + rejected[VALUE]
+    columns = [rejected[c].to_numpy(dtype=object) for c in raw_names]
+    for line, reason, *cells in zip(rejected[LINE], reasons, *columns, strict=True):
+        writer.writerow([int(line), *(safe_cell(v) for v in (reason, *cells))])
 
 
 def _nothing_valid(result: FileResult) -> str:

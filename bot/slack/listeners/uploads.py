@@ -9,6 +9,7 @@ dropped. A long load edits its note with its progress.
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import PurePath
@@ -19,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import STORE_DOWN
-from bot.service import Service
+from bot.service import LoadProgress, Service
 from bot.slack import blocks
 from bot.slack.download import DownloadError, fetch
 from bot.slack.workers import in_background
@@ -104,13 +105,14 @@ def _ingest(service: Service, client: WebClient, file: dict, user, channel, stat
             f"the file is over the {settings.max_upload_mb:g} MB limit (MAX_UPLOAD_MB)"
         )
     token = settings.slack_bot_token.get_secret_value()
-    data = fetch(file["url_private_download"], token, settings.slack_api_url, limit)
-    loaded = service.load_bytes(
-        name,
-        data,
-        service.caller(user, channel),
-        progress=_progress(client, channel, status_ts, name),
-    )
+    # Streamed to disk and loaded from there: a 1 GB upload never sits in memory.
+    with tempfile.NamedTemporaryFile(prefix="roasbot-", suffix=PurePath(name).suffix) as spool:
+        fetch(file["url_private_download"], token, settings.slack_api_url, limit, into=spool)
+        spool.flush()
+        loaded = service.load_file(
+            spool.name, name, service.caller(user, channel),
+            on_progress=_progress(client, channel, status_ts, name),
+        )  # fmt: skip
     result = loaded.result.files[0]
     for sheet in result.sheets:
         if sheet.rejected_csv:
@@ -127,16 +129,18 @@ def _ingest(service: Service, client: WebClient, file: dict, user, channel, stat
 
 
 def _progress(client: WebClient, channel: str, ts: str, name: str) -> Callable:
+    """Edits the in-thread note with rows done, percent and time left, at most every
+    PROGRESS_EVERY seconds (Slack's rate limit for chat.update is about one a second)."""
     last = [time.monotonic()]
 
-    def report(_filename: str, done: int, total: int) -> None:
+    def report(progress: LoadProgress) -> None:
         now = time.monotonic()
-        if now - last[0] < PROGRESS_EVERY or not total:
+        if now - last[0] < PROGRESS_EVERY or progress.fraction >= 1:
             return
         last[0] = now
         try:
             client.chat_update(
-                channel=channel, ts=ts, text=f"Loading {name}… {done * 100 // total}%"
+                channel=channel, ts=ts, text=f"Loading {name}… {progress.describe()}"
             )
         except SlackApiError:
             log.warning("progress update failed", exc_info=True)
