@@ -237,6 +237,7 @@ daily_sales = Table(
     Index(None, "date"),
 )
 
+
 def _influencer_sums(name: str, *grain: Column) -> Table:
     return Table(
         name,
