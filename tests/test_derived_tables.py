@@ -11,7 +11,8 @@ from sqlalchemy import func, insert, select
 
 from storage import derived, influencer_rollups, ledger_basis, models, tracking_rollups
 from storage.db import _alembic_config, create_store_engine, upgrade
-from tests.helpers import INFLUENCERS_CSV, load, write
+from storage.summary import summarise
+from tests.helpers import INFLUENCERS_CSV, counts, load, write
 
 _t, _s = models.tracking, models.tracking_totals
 INFLUENCERS = ["INF1", "INF2", "INF3", ""]  # "" is an unattributed row
@@ -238,6 +239,39 @@ def test_the_influencer_rollups_equal_tracking_and_posts_after_loads_that_move_r
             shares = conn.execute(select(func.coalesce(func.sum(totals_t.c.cost), 0))).scalar()
             assert shares + undivided == pytest.approx(float(paid or 0), abs=1e-6), name
     assert all(kept), "every table holds rows"
+
+
+def test_the_store_summary_counts_what_the_tables_hold(store, tmp_path):
+    """`summarise` reads the derived tables: after loads that move rows it must still say
+    what a count of the data tables says."""
+    rng = random.Random(5)
+    files = [
+        ("influencers.csv", INFLUENCERS_CSV),
+        ("t1.csv", _tracking_csv(_random_rows(rng, range(40)))),
+        ("posts1.csv", _posts_csv(rng, range(12), ["INF1", "INF2", "INF3"])),
+        ("payouts1.csv", _payouts_csv(rng, range(15), ["INF1", "INF2"])),
+        ("t2.csv", _tracking_csv(_random_rows(rng, range(20, 60), influencers=["INF1", ""]))),
+        ("posts2.csv", _posts_csv(rng, range(6, 16), ["INF3"])),
+    ]
+    for name, text in files:
+        assert load(store, write(tmp_path, name, text)).files[0].status == "loaded", name
+    summary = summarise(store)
+    table_of = {"influencers": "influencers", "posts": "posts", "tracking_data": "tracking",
+                "payouts": "payouts"}  # fmt: skip
+    expected = counts(store)
+    assert {d.name: d.rows for d in summary.datasets} == {
+        name: expected[table] for name, table in table_of.items()
+    }
+    with store.connect() as conn:
+        attributed = conn.execute(
+            select(func.count()).select_from(_t).where(_t.c.influencer_id.is_not(None))
+        ).scalar()
+        brands = sorted(conn.execute(select(_t.c.brand).distinct()).scalars())
+        first, last = conn.execute(select(func.min(_t.c.date), func.max(_t.c.date))).one()
+    tracking = next(d for d in summary.datasets if d.name == "tracking_data")
+    assert (summary.attributed_rows, summary.brands) == (attributed, brands)
+    assert (tracking.first, tracking.last) == (first, last)
+    assert 0 < attributed < expected["tracking"]
 
 
 def _stored_rows(conn, table) -> list[tuple]:
