@@ -272,9 +272,7 @@ class _Context:
         # with zero revenue happen: free samples, 100% discounts).
         frame = frame[(frame[["revenue", "orders", "cost", "posts"]] > 0).any(axis=1)]
         if trait is None:
-            records = zip(frame.index, frame.to_dict("records"), strict=True)
-            # (iterrows would build a pandas Series per row: 10x slower on 2,000 influencers)
-            return [self._row(str(i), str(r["name"]), r, 1) for i, r in records]
+            return self._influencer_rows(frame)
         labels = _persona_labels(frame, attrs) if trait == "persona" else frame[trait]
         rows = []
         for label, part in frame.groupby(labels, sort=False):
@@ -283,6 +281,17 @@ class _Context:
                 self._row(str(label), _pretty(trait, str(label)), part[_SUMS].sum(), counts)
             )
         return rows
+
+    def _influencer_rows(self, frame: pd.DataFrame) -> list[Row]:
+        """A row per influencer from the frame's columns as lists: per record (`to_dict`,
+        a Series lookup per figure) it took ~0.28 s at 20,000 influencers."""
+        columns = [frame[c].tolist() for c in _SUMS]
+        return [
+            self._row(str(key), str(name), dict(zip(_SUMS, sums, strict=True)), 1)
+            for key, name, *sums in zip(
+                frame.index.tolist(), frame["name"].tolist(), *columns, strict=True
+            )
+        ]
 
     def _row(self, key: str, label: str, sums, influencers: int) -> Row:
         row = Row(
