@@ -45,10 +45,10 @@ def cost_by(scope: Scope, key: str | None, dialect: str) -> Select:
     (key, cost); an unattributed share has key NULL when grouping by brand/product/campaign.
     """
     if influencer_grain(scope, key):
-        parts = [_per_influencer(scope, key, dialect), _unspread(scope, key, dialect)]
+        parts = [_per_influencer(scope, key, dialect), undivided(scope, key, dialect)]
     else:
         parts = [_by_orders(scope, key, dialect), _by_posts(scope, key, dialect),
-                 _unspread(scope, key, dialect)]  # fmt: skip
+                 undivided(scope, key, dialect)]  # fmt: skip
     shares = union_all(*parts).subquery("shares")
     if key is None:
         return select(func.sum(shares.c.cost).label("cost"))
@@ -127,7 +127,7 @@ def _by_posts(scope: Scope, key: str | None, dialect: str) -> Select:
     ).join_from(posts, rates, rates.c.influencer_id == posts.c.influencer_id)
 
 
-def _unspread(scope: Scope, key: str | None, dialect: str) -> Select:
+def undivided(scope: Scope, key: str | None, dialect: str) -> Select:
     """Rule 3, nothing to spread over: the whole payout on its payout_date (or undated). It
     carries only the payout's own brand and campaign, so a product filter leaves it out."""
     if key is None:

@@ -165,10 +165,12 @@ class _Context:
 
     def _sums(self, scope: Scope) -> pd.DataFrame:
         key = "influencer_id"
-        rev = metrics.revenue(self.conn, scope, key).drop(columns="influencers")
-        cost = metrics.cost(self.conn, scope, key)
-        posts = metrics.posts(self.conn, scope, key)
-        frame = rev.merge(cost, on="key", how="outer").merge(posts, on="key", how="outer")
+        frame = metrics.influencer_sums(self.conn, scope)
+        if frame is None:  # brand/product/campaign filters: from the sales groups
+            rev = metrics.revenue(self.conn, scope, key).drop(columns="influencers")
+            cost = metrics.cost(self.conn, scope, key)
+            posts = metrics.posts(self.conn, scope, key)
+            frame = rev.merge(cost, on="key", how="outer").merge(posts, on="key", how="outer")
         frame = frame.rename(columns={"key": "influencer_id"}).set_index("influencer_id")
         return frame.reindex(columns=_SUMS).fillna(0)
 

@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection, Float, case, cast, func, select
+from sqlalchemy import Connection, Float, case, cast, func, literal, select, union_all
 
-from insights.cost import cost_by
+from insights.cost import cost_by, undivided
 from insights.query import Window
 from insights.sales import attributed_sales, influencer_grain, influencer_rows
 from insights.scope import PRODUCT_KEYS, Scope
@@ -93,6 +93,29 @@ def revenue(conn: Connection, scope: Scope, key: str | None) -> pd.DataFrame:
     ).group_by(*outer_key)
     names = (["key"] if keys else []) + ["revenue", "orders", "influencers"]
     return _normalise_key(_frame(conn, statement, names))
+
+
+def influencer_sums(conn: Connection, scope: Scope) -> pd.DataFrame | None:
+    """Revenue, orders, cost, posts, engagements and reach per influencer (column `key`) in
+    one statement over the per-influencer tables, instead of `revenue`, `cost` and `posts`
+    reading the same rows three times; None when those tables cannot answer the scope."""
+    key = "influencer_id"
+    if not influencer_grain(scope, key):
+        return None
+    _analytics(conn)
+    rows = influencer_rows(scope, key)
+    names = ["revenue", "orders", "cost", "posts", "engagements", "reach"]
+    undivided_cost = undivided(scope, key, conn.dialect.name).subquery("undivided")
+    parts = union_all(
+        select(rows.c.influencer_id.label("key"), *(rows.c[n] for n in names)),
+        select(undivided_cost.c.key, *(undivided_cost.c.cost if n == "cost" else literal(0)
+                                       for n in names)),
+    ).subquery("parts")  # fmt: skip
+    statement = select(parts.c.key, *(cast(func.sum(parts.c[n]), Float) for n in names)).group_by(
+        parts.c.key
+    )
+    frame = _frame(conn, statement, ["key", *names])
+    return frame.astype({"orders": "int64", "posts": "int64"})
 
 
 def cost(conn: Connection, scope: Scope, key: str | None) -> pd.DataFrame:
