@@ -287,27 +287,17 @@ class _Context:
     def _influencer_rows(self, frame: pd.DataFrame) -> list[Row]:
         """A row per influencer from the frame's columns as lists: per record (`to_dict`,
         a Series lookup per figure) it took ~0.28 s at 20,000 influencers."""
+        lift = self.scope_lift()
         columns = [frame[c].tolist() for c in _SUMS]
         return [
-            self._row(str(key), str(name), dict(zip(_SUMS, sums, strict=True)), 1)
+            _figures_row(str(key), str(name), 1, lift, *sums)
             for key, name, *sums in zip(
                 frame.index.tolist(), frame["name"].tolist(), *columns, strict=True
             )
         ]
 
     def _row(self, key: str, label: str, sums, influencers: int) -> Row:
-        row = Row(
-            key=key,
-            label=label,
-            revenue=float(sums["revenue"]),
-            cost=float(sums["cost"]),
-            orders=int(sums["orders"]),
-            posts=int(sums["posts"]),
-            influencers=influencers,
-            engagement_rate=_rate(sums["engagements"], sums["reach"]),
-        )
-        row.incremental_revenue = self._incremental(row.revenue)
-        return row.finish()
+        return _figures_row(key, label, influencers, self.scope_lift(), *(sums[c] for c in _SUMS))
 
     def _by_sql_key(self, by: str, lifts: dict) -> list[Row]:
         rev = metrics.revenue(self.conn, self.scope, by)
@@ -402,6 +392,33 @@ class _Context:
         result.by = "week"
         result.rows = sorted(self._by_sql_key("week", {}), key=lambda r: r.key)
         return result
+
+
+def _figures_row(
+    key: str,
+    label: str,
+    influencers: int,
+    lift: metrics.Lift | None,
+    revenue: float,
+    orders: int,
+    cost: float,
+    posts: int,
+    engagements: float,
+    reach: float,
+) -> Row:
+    """A breakdown row from its sums (in `_SUMS` order) and the scope's lift."""
+    row = Row(
+        key=key,
+        label=label,
+        revenue=float(revenue),
+        cost=float(cost),
+        orders=int(orders),
+        posts=int(posts),
+        influencers=influencers,
+        engagement_rate=_rate(engagements, reach),
+    )
+    row.incremental_revenue = None if lift is None else _share(row.revenue, lift)
+    return row.finish()
 
 
 def _share(revenue: float, lift: metrics.Lift) -> float | None:

@@ -80,26 +80,37 @@ def influencer_rows(scope: Scope, key: str | None) -> Subquery:
     return _window_rows(_INFLUENCERS, scope, key)
 
 
+def influencer_parts(scope: Scope, key: str | None) -> list[tuple[Select, str]]:
+    """The parts `influencer_rows` is the union of, each with its grain ("all", "week" or
+    "day"): a part whose grain is the key has one row per influencer and key."""
+    return _window_parts(_INFLUENCERS, scope, key)
+
+
 def _window_rows(grains: _Grains, scope: Scope, key: str | None) -> Subquery:
+    parts = [rows for rows, _grain in _window_parts(grains, scope, key)]
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("sales")
+
+
+def _window_parts(grains: _Grains, scope: Scope, key: str | None) -> list[tuple[Select, str]]:
     start, end = scope.window.start, scope.window.end
-    days = grains.days
+    days, weeks = grains.days, grains.weeks
     if not scope.explicit_window and key not in TIME_KEYS:  # all time, no date needed
-        return _rows(grains, grains.all_time, null().cast(Date), scope, [])
+        return [(_select(grains, grains.all_time, null().cast(Date), scope, []), "all")]
     if key == "month" or start is None or end is None:
-        return _rows(grains, days, days.c.date, scope, scope.in_window(days.c.date))
-    weeks = grains.weeks
+        return [(_select(grains, days, days.c.date, scope, scope.in_window(days.c.date)), "day")]
     if not scope.explicit_window:  # all of the data by week: every week
-        return _rows(grains, weeks, weeks.c.week, scope, [])
+        return [(_select(grains, weeks, weeks.c.week, scope, []), "week")]
     first_monday = start + dt.timedelta(days=-start.weekday() % 7)
     last_monday = end - dt.timedelta(days=(end.weekday() + 1) % 7 + 6)
+    in_days = [days.c.date >= start, days.c.date <= end]
     if first_monday > last_monday:  # no whole week inside the window
-        return _rows(grains, days, days.c.date, scope, [days.c.date >= start, days.c.date <= end])
+        return [(_select(grains, days, days.c.date, scope, in_days), "day")]
     whole = _select(grains, weeks, weeks.c.week, scope,
                     [weeks.c.week >= first_monday, weeks.c.week <= last_monday])  # fmt: skip
     before = and_(days.c.date >= start, days.c.date < first_monday)
     after = and_(days.c.date > last_monday + dt.timedelta(days=6), days.c.date <= end)
     edges = _select(grains, days, days.c.date, scope, [or_(before, after)])
-    return union_all(whole, edges).subquery("sales")
+    return [(whole, "week"), (edges, "day")]
 
 
 def _select(
@@ -110,9 +121,3 @@ def _select(
     return select(date_column.label("date"), *(table.c[c] for c in grains.columns)).where(
         *conditions, *scope.in_products(table), *scope.in_influencers(table.c.influencer_id)
     )
-
-
-def _rows(
-    grains: _Grains, table, date_column, scope: Scope, conditions: list[ColumnElement[bool]]
-) -> Subquery:
-    return _select(grains, table, date_column, scope, conditions).subquery("sales")

@@ -57,6 +57,10 @@ def rebuild(conn: Connection, influencers: set[str] | None) -> None:
         (_weeks, _folded(_days, True, ids, dialect)),
         (_totals, _folded(_weeks, False, ids, dialect)),
     ):
+        if ids is None:
+            # Written in date order, a window's rows share pages: a 6-day edge read 29 k
+            # pages of influencer_days at 20,000 influencers in load order, ~1,200 in date order.
+            statement = statement.order_by(*statement.selected_columns[:2])
         conn.execute(insert(table).from_select(statement.selected_columns.keys(), statement))
 
 

@@ -182,6 +182,7 @@ payout_plans = Table(
     Column("posts_total", Float, nullable=False),
     Column("rule", Integer, nullable=False),
     Index(None, "influencer_id"),
+    Index(None, "rule"),  # every answer reads the few undivided payouts (rule 0)
 )
 
 # Attributed sales per ISO week (its Monday) and sales group, kept exact by ingest like

@@ -1,4 +1,5 @@
-"""derived tables kept at ingest: sales, posts and cost per influencer by day, week and all time
+"""derived tables kept at ingest: sales, posts and cost per influencer by day, week and all time;
+payout plans indexed by rule
 
 Revision ID: 0006
 Revises: 0005
@@ -34,9 +35,11 @@ def upgrade() -> None:
         if grain:
             op.create_index(op.f(f"ix_{name}_{grain}"), name, [grain])
         op.create_index(op.f(f"ix_{name}_influencer_id"), name, ["influencer_id"])
+    op.create_index(op.f("ix_payout_plans_rule"), "payout_plans", ["rule"])
     # Filled after the schema reaches head (storage.db.DERIVED_TABLES_REVISION).
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_payout_plans_rule"), table_name="payout_plans")
     for name, _grain in reversed(_TABLES):
         op.drop_table(name)
