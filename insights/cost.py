@@ -84,7 +84,11 @@ def _by_orders(scope: Scope, key: str | None, dialect: str) -> Select:
     return (
         select(key_column.label("key"), (sales.c.orders * _rates.c.per_order).label("cost"))
         .join_from(sales, _rates, and_(*same))
-        .where(_rates.c.per_order > 0, *scope.in_influencers(_rates.c.influencer_id))
+        .where(
+            _rates.c.per_order > 0,
+            *scope.in_influencers(_rates.c.influencer_id),
+            *scope.in_products(_rates),  # what the sales can meet: a smaller hash
+        )
     )
 
 
