@@ -78,6 +78,7 @@ def _from_rows(ids: list[str] | None) -> Select:
         # NULL campaigns match each other; ingest stores a blank campaign as NULL, never ''.
         func.coalesce(_r.c.campaign, "") == func.coalesce(_t.c.campaign, ""),
         _r.c.per_order > 0,
+        *_of(_r, ids),  # a small load's few influencers: their rates, not all of them
     )
     sales = (
         select(
