@@ -21,7 +21,7 @@ docs/metrics.md for the worked example and for how a payout that names a brand k
 Without brand/product/campaign filters or breakdowns the products are made at ingest too, per
 influencer and day, week or all time (storage.influencer_rollups): the cost of such a window is
 a sum over its own rows, whose number follows the influencers active in it, not over every
-sales group's rate (at 20,000 influencers, 631 k rates hashed twice per answer, whatever the
+sales group's rate (at 20,000 influencers, 609 k rates hashed twice per answer, whatever the
 window).
 """
 
