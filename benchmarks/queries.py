@@ -1,6 +1,7 @@
 """How fast the Slack commands answer on a year of data, next to one hand-written SQL query each.
 
-    python -m benchmarks.queries [--keep] [--reuse-schema NAME] [--repeat 5]
+    python -m benchmarks.queries [--influencers 2000 --days 365] [--keep] [--reuse-schema NAME]
+                                 [--repeat 5]
 
 A slash command has about 3 s before Slack shows the user an error, so the figure that matters
 is the end-to-end time of `answer(engine, parse(text, today), Thresholds())` as the bot calls it:
@@ -8,13 +9,15 @@ parsing, the engine's several SQL round trips and its pandas work. Alone that nu
 so each command also has one hand-written SQL statement (`benchmarks/sql/<name>.sql`) computing
 the same figures with the same rules (docs/metrics.md): what the database itself can do.
 
-1. generates the sample data (2,000 influencers x 365 days: ~1.08 M tracking rows, ~150 k posts,
-   ~28 k payouts) and loads it with `ingest_files` into a fresh PostgreSQL schema, then ANALYZEs
-   it (autovacuum would, a little later); or reuses a schema a `--keep` run left behind;
+1. generates the sample data (by default 2,000 influencers x 365 days: ~1.08 M tracking rows,
+   ~150 k posts, ~28 k payouts; `--influencers 20000` makes ~10.9 M) and loads it with
+   `ingest_files` into a fresh PostgreSQL schema, then ANALYZEs it (autovacuum would, a little
+   later); or reuses a schema a `--keep` run (or `benchmarks.slack_load --keep`) left behind;
 2. for `/roas`, `/roas by=brand`, `/underperformers` and `/personas`, each without a window and
-   with `period=last_30d` (today = 2026-11-21, the day after the data ends), times our path in
-   this process (engine open, pool warm, one untimed warm-up run) and the SQL baseline through
-   `psql -f` in a subprocess, minus the median time psql takes to run `select 1` (printed apart);
+   with `period=last_30d`, and for `/roas by=week period=last_90d` and `/roas trend` (today =
+   the day after the data ends), times our path in this process (engine open, pool warm, one
+   untimed warm-up run) and the SQL baseline through `psql -f` in a subprocess, minus the
+   median time psql takes to run `select 1` (printed apart);
 3. checks that both give the same totals (revenue, cost, ROAS and iROAS to 2 decimals) and the
    same top rows: the baseline is only a fair yardstick if it does the same work;
 4. prints a table; exits 1 on a mismatch.
@@ -48,10 +51,10 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = Path(__file__).with_name("sql")
 DEFAULT_PG = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-# Fixed data and a fixed "today": the same rows and windows on every run, so runs compare.
+# Fixed data: the same rows on every run, so runs compare; "today" is the day after the data
+# ends, whichever day a reused schema was made.
 INFLUENCERS, DAYS, SEED = 2000, 365, 7
 END_DATE = dt.date(2026, 11, 20)
-TODAY = dt.date(2026, 11, 21)
 OTHER_BENCHMARKS = "harness.py|benchmarks.ingest"
 QUIET_WAIT_S, QUIET_POLL_S = 600, 10
 SLOW_RATIO, SLOW_MS = 1.5, 2000.0
@@ -77,7 +80,8 @@ COMMANDS = [
         ("/personas", "personas.sql"),
     )
     for text in (base, f"{base} period=last_30d")
-]
+] + [Command("/roas by=week period=last_90d", "roas_by_week.sql"),
+     Command("/roas trend", "roas_by_week.sql")]  # fmt: skip
 
 
 @dataclass
@@ -119,15 +123,24 @@ def main(argv: list[str] | None = None) -> int:
         if args.reuse_schema:
             print(f"reusing schema {schema}")
         else:
-            _load(admin, args.pg_url, schema)
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+            print(f"created schema {schema}")
+            load_sample(
+                _sqlalchemy_url(args.pg_url, schema), args.influencers, args.days, args.end_date
+            )
         print(_machine(admin))
         from storage.db import open_store
 
+        started = time.perf_counter()
         engine = open_store(_sqlalchemy_url(args.pg_url, schema))
-        rows = _tracking_rows(engine)
+        print(f"store opened (upgraded if needed) in {time.perf_counter() - started:.1f} s")
+        rows, last = _tracking_rows(engine)
         if rows == 0:
             raise SystemExit(f"schema {schema} holds no tracking rows")
-        print(f"tracking rows: {rows:,}; today = {TODAY}; {args.repeat} timed runs per path")
+        today = last + dt.timedelta(days=1)
+        print(f"tracking rows: {rows:,}; today = {today}; {args.repeat} timed runs of ours, "
+              f"{args.baseline_repeat} of the SQL")  # fmt: skip
         launch_under_load = _wait_for_quiet()
         launch = _time_psql_launch(args.pg_url, schema, args.repeat)
         print(
@@ -136,7 +149,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{' (under load)' if launch_under_load else ''}"
         )
         results = [
-            _measure(engine, args.pg_url, schema, c, args.repeat, statistics.median(launch))
+            _measure(
+                engine,
+                args.pg_url,
+                schema,
+                c,
+                (args.repeat, args.baseline_repeat),
+                statistics.median(launch),
+                today,
+            )
             for c in COMMANDS
         ]
         _print_table(results)
@@ -174,13 +195,33 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--repeat", type=int, default=5, metavar="N", help="timed runs per path")
     parser.add_argument(
+        "--baseline-repeat",
+        type=int,
+        metavar="N",
+        help="timed runs of the hand-written SQL (default: --repeat; it takes a minute a run "
+        "at 10 M rows)",
+    )
+    parser.add_argument(
+        "--influencers", type=int, default=INFLUENCERS, metavar="N", help="size of new data"
+    )
+    parser.add_argument("--days", type=int, default=DAYS, metavar="N", help="days of new data")
+    parser.add_argument(
+        "--end-date",
+        type=dt.date.fromisoformat,
+        default=END_DATE,
+        metavar="YYYY-MM-DD",
+        help=f"last day of new data (default {END_DATE}; yesterday for benchmarks.slack_load)",
+    )
+    parser.add_argument(
         "--pg-url",
         default=DEFAULT_PG,
         help="libpq URL of the database (a schema of our own is made in it); env BENCH_PG_URL",
     )
     args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
+    if args.baseline_repeat is None:
+        args.baseline_repeat = args.repeat
+    if args.repeat < 1 or args.baseline_repeat < 1:
+        parser.error("--repeat and --baseline-repeat must be at least 1")
     return args
 
 
@@ -195,8 +236,9 @@ def _sqlalchemy_url(pg_url: str, schema: str | None = None) -> str:
 # --- the data -------------------------------------------------------------------------------
 
 
-def _load(admin: Engine, pg_url: str, schema: str) -> None:
-    """Generate the year of data and load it the way `roasbot ingest` does, then ANALYZE.
+def load_sample(url: str, influencers: int, days: int, end_date: dt.date) -> None:
+    """Generate sample data of that size and load it the way `roasbot ingest` does into the
+    (empty) store at `url`, then ANALYZE.
 
     ANALYZE because a freshly loaded table has no statistics until autovacuum gets to it, and
     plans made without them would time the planner's guesses, not the queries.
@@ -205,19 +247,17 @@ def _load(admin: Engine, pg_url: str, schema: str) -> None:
     from storage.db import open_store
     from storage.ingest import Options, Upload, ingest_files
 
-    workdir = Path(tempfile.mkdtemp(prefix="roasbot-benchq-"))
+    workdir = Path(tempfile.mkdtemp(prefix="roasbot-bench-"))
     try:
         started = time.perf_counter()
-        paths = generate(workdir, influencers=INFLUENCERS, days=DAYS, end_date=END_DATE, seed=SEED)
-        print(f"generated in {time.perf_counter() - started:.1f} s ({workdir})")
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        print(f"created schema {schema}")
-        engine = open_store(_sqlalchemy_url(pg_url, schema))
+        paths = generate(workdir, influencers=influencers, days=days, end_date=end_date, seed=SEED)
+        print(f"generated {influencers:,} influencers x {days} days in "
+              f"{time.perf_counter() - started:.1f} s ({workdir})")  # fmt: skip
+        engine = open_store(url)
         try:
             started = time.perf_counter()
             uploads = [Upload.from_path(p) for p in paths.values()]
-            result = ingest_files(engine, uploads, options=Options(max_upload_mb=4096))
+            result = ingest_files(engine, uploads, options=Options(max_upload_mb=1 << 16))
             for f in result.files:
                 if f.status != "loaded":
                     raise SystemExit(f"{f.filename} did not load: {f.message}")
@@ -230,9 +270,11 @@ def _load(admin: Engine, pg_url: str, schema: str) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _tracking_rows(engine: Engine) -> int:
+def _tracking_rows(engine: Engine) -> tuple[int, dt.date]:
+    """How many tracking rows the store holds, and the last day of data."""
     with engine.connect() as conn:
-        return int(conn.exec_driver_sql("SELECT count(*) FROM tracking").scalar_one())
+        rows, last = conn.exec_driver_sql("SELECT count(*), max(date) FROM tracking").one()
+        return int(rows), last
 
 
 def _machine(admin: Engine) -> str:
@@ -274,16 +316,23 @@ def _wait_for_quiet() -> bool:
 
 
 def _measure(
-    engine: Engine, pg_url: str, schema: str, command: Command, repeat: int, launch_ms: float
+    engine: Engine,
+    pg_url: str,
+    schema: str,
+    command: Command,
+    repeat: tuple[int, int],
+    launch_ms: float,
+    today: dt.date,
 ) -> Timed:
-    """Warm up, then time both paths `repeat` times each, and compare what they computed."""
+    """Warm up, then time both paths `repeat` (ours, SQL) times, and compare what they
+    computed."""
     print(f"{command.text}:")
     under_load = _wait_for_quiet()
-    ours = _ours(engine, command.text)
-    run_sql = _baseline(pg_url, schema, command)
+    ours = _ours(engine, command.text, today)
+    run_sql = _baseline(pg_url, schema, command, today)
     ours_figures, baseline_figures = ours(), run_sql()  # warm-up runs, and what each computes
-    ours_ms = _timed(ours, repeat)
-    baseline_ms = [ms - launch_ms for ms in _timed(run_sql, repeat)]
+    ours_ms = _timed(ours, repeat[0])
+    baseline_ms = [ms - launch_ms for ms in _timed(run_sql, repeat[1])]
     under_load = under_load or bool(
         subprocess.run(["pgrep", "-f", OTHER_BENCHMARKS], capture_output=True).stdout
     )
@@ -304,14 +353,14 @@ def _timed(run: Callable[[], object], repeat: int) -> list[float]:
     return times
 
 
-def _ours(engine: Engine, text: str) -> Callable[[], Figures]:
+def _ours(engine: Engine, text: str, today: dt.date) -> Callable[[], Figures]:
     """Our path exactly as the Slack app calls it; the Answer is reduced to Figures afterwards
     only for the check (outside the timed call, which is `answer` itself)."""
     from insights.engine import Thresholds, answer
     from insights.query import parse
 
     def run() -> Figures:
-        result = answer(engine, parse(text, TODAY), Thresholds())
+        result = answer(engine, parse(text, today), Thresholds())
         t = result.totals
         rows = [(r.key, r.revenue, r.cost) for r in result.rows]
         return Figures(t.revenue, t.cost, t.roas, t.incremental_roas, rows)
@@ -319,15 +368,20 @@ def _ours(engine: Engine, text: str) -> Callable[[], Figures]:
     return run
 
 
-def _window(text: str) -> tuple[str, str]:
-    """The from/to the baseline gets as psql variables: the parser's window ('' when open)."""
+def _variables(text: str, today: dt.date) -> list[str]:
+    """What the baseline gets as psql variables: the parser's window ('' when open) and how
+    many rows the answer shows (a trend shows every week)."""
     from insights.query import parse
 
-    window = parse(text, TODAY).window
-    return (
-        window.start.isoformat() if window.start else "",
-        window.end.isoformat() if window.end else "",
-    )
+    query = parse(text, today)
+    window = query.window
+    top = 10**6 if query.command == "trend" else query.top
+    values = {
+        "from": window.start.isoformat() if window.start else "",
+        "to": window.end.isoformat() if window.end else "",
+        "top": str(top),
+    }
+    return [arg for name, value in values.items() for arg in ("-v", f"{name}={value}")]
 
 
 def _psql(pg_url: str, schema: str, *args: str) -> str:
@@ -339,13 +393,13 @@ def _psql(pg_url: str, schema: str, *args: str) -> str:
     return done.stdout
 
 
-def _baseline(pg_url: str, schema: str, command: Command) -> Callable[[], Figures]:
+def _baseline(pg_url: str, schema: str, command: Command, today: dt.date) -> Callable[[], Figures]:
     """The hand-written query through psql, window dates as psql variables."""
-    start, end = _window(command.text)
+    variables = _variables(command.text, today)
     path = SQL_DIR / command.sql
 
     def run() -> Figures:
-        out = _psql(pg_url, schema, "-v", f"from={start}", "-v", f"to={end}", "-f", str(path))
+        out = _psql(pg_url, schema, *variables, "-f", str(path))
         return _parse_baseline(out)
 
     return run
@@ -381,11 +435,15 @@ def _num(value: str) -> float | None:
 
 
 def _same(a: float | None, b: float | None, places: int = 2) -> bool:
-    """Equal to `places` decimals; float sums may differ in the last bits, so half a unit of the
-    last place also counts as equal (3.60499999 and 3.605 are the same 3.60/3.61 boundary)."""
+    """Equal to `places` decimals. The baseline prints its figures rounded, and float sums in
+    another order differ in the last bits (relatively ~1e-15: at 1.2 billion of cost a
+    few millionths), so a value within half a unit of the last place of the other, give or take
+    that relative noise, counts as equal (1239671067.8749962 and a printed .88 are the same
+    .875 boundary)."""
     if a is None or b is None:
         return a is None and b is None
-    return round(a, places) == round(b, places) or abs(a - b) < 0.5 * 10**-places
+    noise = 1e-12 * max(abs(a), abs(b))
+    return round(a, places) == round(b, places) or abs(a - b) <= 0.5 * 10**-places + noise
 
 
 def _compare(ours: Figures, baseline: Figures) -> list[str]:

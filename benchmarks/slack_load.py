@@ -1,6 +1,7 @@
 """50 slash commands at once against `roasbot serve` over HTTP, on a year of data in PostgreSQL.
 
-    python -m benchmarks.slack_load [--reuse-schema NAME] [--keep] [--commands 50]
+    python -m benchmarks.slack_load [--influencers 2000 --days 365] [--reuse-schema NAME] [--keep]
+                                    [--commands 50]
 
 Slack shows the user an error when a slash command is not acknowledged within 3 s, and people
 give up on an answer that takes much longer. So this measures, per command:
@@ -26,15 +27,14 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 import uuid
-from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from benchmarks.queries import DAYS, INFLUENCERS, load_sample
 from tests.slack_standin import SlackStandIn, post, sign, slash_command_body
 
 PG = os.environ.get("BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
@@ -72,38 +72,13 @@ def _schema_url(schema: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def _load(schema: str) -> None:
-    """Generate 2,000 influencers x 365 days (~1.08 M tracking rows) and ingest them."""
-    from sample_data.generator import generate
-    from storage.db import open_store
-    from storage.ingest import Options, Upload, ingest_files
-
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = generate(
-            Path(tmp),
-            influencers=2000,
-            days=365,
-            end_date=dt.date.today() - dt.timedelta(days=1),
-            seed=7,
-        )
-        engine = open_store(_schema_url(schema))
-        result = ingest_files(
-            engine,
-            [Upload.from_path(p) for p in paths.values()],
-            options=Options(max_upload_mb=4096),
-        )
-        if not result.ok:
-            raise SystemExit(f"load failed: {[f.message for f in result.files]}")
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
-        engine.dispose()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.slack_load")
     parser.add_argument("--commands", type=int, default=50)
     parser.add_argument("--reuse-schema", metavar="NAME", help="a schema a --keep run left")
     parser.add_argument("--keep", action="store_true", help="keep the schema for --reuse-schema")
+    parser.add_argument("--influencers", type=int, default=INFLUENCERS, metavar="N")
+    parser.add_argument("--days", type=int, default=DAYS, metavar="N")
     args = parser.parse_args(argv)
     schema = args.reuse_schema or f"benchs_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG, isolation_level="AUTOCOMMIT")
@@ -111,8 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         started = time.monotonic()
-        _load(schema)
-        print(f"loaded 1 year of sample data into {schema} in {time.monotonic() - started:.0f} s")
+        # Ending yesterday: the commands' periods are relative to the bot's today.
+        yesterday = dt.date.today() - dt.timedelta(days=1)
+        load_sample(_schema_url(schema), args.influencers, args.days, yesterday)
+        print(f"loaded sample data into {schema} in {time.monotonic() - started:.0f} s")
     try:
         return _run(schema, args.commands)
     finally:
@@ -198,7 +175,7 @@ def _fire(slack: SlackStandIn, port: int, n: int) -> int:
     with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
         statuses = list(pool.map(send, requests))
     ack_ms = [a * 1000 for a in acks]
-    print(f"{n} concurrent slash commands ({len(QUERIES)} distinct queries), 1 year of data")
+    print(f"{n} concurrent slash commands ({len(QUERIES)} distinct queries)")
     print(f"  HTTP statuses: {sorted(set(statuses))}")
     print(
         f"  ack latency ms   p50 {statistics.median(ack_ms):7.0f}   p99 "

@@ -12,6 +12,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, func, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -19,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from insights.catalogue import TIERS
 from insights.query import Query, QueryError, Window
 from storage import models
+from storage.frames import columns_frame
 
 DEFAULT_TIER_BOUNDS = (10_000, 50_000, 500_000, 1_000_000)
 PRODUCT_KEYS = ("brand", "product", "campaign")
@@ -97,22 +99,19 @@ class Scope:
 
 
 def load_influencers(conn: Connection, bounds: tuple[int, ...]) -> pd.DataFrame:
-    """The influencers with their tier; small enough to hold (thousands of rows)."""
+    """The influencers with their tier, indexed by influencer_id (20,000 rows at most seen).
+
+    Built column by column (`storage.frames`) and tiered with one comparison per bound: from
+    SQLAlchemy rows and `tier_of` per influencer this took ~0.2 s at 20,000 influencers."""
     inf = models.influencers
-    frame = pd.DataFrame(
-        conn.execute(
-            select(
-                inf.c.influencer_id,
-                inf.c.name,
-                inf.c.category,
-                inf.c.gender,
-                inf.c.follower_count,
-                inf.c.platform,
-            )
-        ).all(),
-        columns=["influencer_id", "name", "category", "gender", "follower_count", "platform"],
-    )
-    frame["tier"] = [tier_of(int(n), bounds) for n in frame["follower_count"]]
+    names = ["influencer_id", "name", "category", "gender", "follower_count", "platform"]
+    rows = conn.execute(select(*(inf.c[n] for n in names)))
+    frame = columns_frame(rows, names)
+    followers = frame["follower_count"].to_numpy()
+    tiers = np.full(len(frame), TIERS[-1], dtype=object)
+    for name, upper in reversed(list(zip(TIERS, bounds, strict=False))):
+        tiers[followers < upper] = name  # the first bound above wins, as in `tier_of`
+    frame["tier"] = tiers
     return frame.set_index("influencer_id", drop=False)
 
 

@@ -114,7 +114,11 @@ _LAST = (
     "Deshpande", "Patil", "Pawar", "Jadhav", "Gill", "Sandhu", "Dhillon", "Grewal", "Thakur",
     "Bhatt", "Trivedi", "Desai", "Hegde", "Shetty",
 )  # fmt: skip
-MAX_INFLUENCERS = len(_FIRST) * len(_LAST)  # names are unique first+last pairs
+# Names are unique: first + last pairs while there are enough of them (3,600), beyond that a
+# middle initial too ("Aarav K. Sharma"), which makes room for 97,200 creators.
+_PAIRS = len(_FIRST) * len(_LAST)
+_INITIALS = " ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # " ": no initial
+MAX_INFLUENCERS = _PAIRS * len(_INITIALS)
 
 _GENDERS = ("Male", "Female", "Other")
 _OTHER_GENDER_SHARE = 0.03
@@ -274,6 +278,7 @@ class _Roster:
 
     ids: np.ndarray
     first: np.ndarray  # index into _FIRST
+    initial: np.ndarray  # index into _INITIALS (0: none)
     last: np.ndarray  # index into _LAST
     gender: np.ndarray
     category: np.ndarray
@@ -297,8 +302,11 @@ class _Roster:
 
     @staticmethod
     def build(rng: np.random.Generator, n: int) -> _Roster:
-        name_index = rng.choice(MAX_INFLUENCERS, size=n, replace=False)
-        first, last = np.divmod(name_index, len(_LAST))
+        # Up to _PAIRS creators the draw is the one it always was, so those data sets stay
+        # byte-identical; larger rosters draw among names with a middle initial as well.
+        name_index = rng.choice(_PAIRS if n <= _PAIRS else MAX_INFLUENCERS, size=n, replace=False)
+        initial, pair = np.divmod(name_index, _PAIRS)
+        first, last = np.divmod(pair, len(_LAST))
         gender = (first >= len(_MALE_FIRST)).astype(np.int64)
         gender[rng.random(n) < _OTHER_GENDER_SHARE] = 2
         category = _draw_rows(rng, _CATEGORY_BY_GENDER[gender])
@@ -378,6 +386,7 @@ class _Roster:
         return _Roster(
             ids=_ids("INF", n, 4),
             first=first,
+            initial=initial,
             last=last,
             gender=gender,
             category=category,
@@ -401,7 +410,10 @@ class _Roster:
         )
 
     def frame(self) -> pd.DataFrame:
-        names = [f"{_FIRST[f]} {_LAST[s]}" for f, s in zip(self.first, self.last, strict=True)]
+        names = [
+            f"{_FIRST[f]} {_INITIALS[i] + '. ' if i else ''}{_LAST[s]}"
+            for f, i, s in zip(self.first, self.initial, self.last, strict=True)
+        ]
         return pd.DataFrame(
             {
                 "influencer_id": self.ids,

@@ -32,7 +32,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest migration that adds or changes a derived table (storage.derived). A store upgraded
 # across it gets every derived row rebuilt once the schema is at head, in the same transaction:
 # the rebuild is today's code, so it must run on today's schema, never inside an old migration.
-DERIVED_TABLES_REVISION = "0005"
+DERIVED_TABLES_REVISION = "0006"
 # An arbitrary constant that names "roasbot schema upgrade" among advisory locks.
 _UPGRADE_LOCK_ID = 0x524F4153  # "ROAS"
 # How long a SQLite writer waits for another one to commit: longer than a big file's load (a

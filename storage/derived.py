@@ -1,10 +1,10 @@
 """The derived tables: what a load touches, and every table rebuilt whole.
 
-Ingest keeps the derived tables (storage.tracking_rollups, storage.ledger_basis) up to date in
-the loading transaction by recomputing only the partitions a load touches: the influencers and
-days of the rows it writes, old values and new. `rebuild_all` is for rows written other than
-through ingest: the upgrade that creates the tables on a store holding data, and tests that
-insert rows.
+Ingest keeps the derived tables (storage.tracking_rollups, storage.ledger_basis,
+storage.influencer_rollups) up to date in the loading transaction by recomputing only the
+partitions a load touches: the influencers and days of the rows it writes, old values and new.
+`rebuild_all` is for rows written other than through ingest: the upgrade that creates the tables
+on a store holding data, and tests that insert rows.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
-from storage import ledger_basis, tracking_rollups
+from storage import influencer_rollups, ledger_basis, tracking_rollups
 
 if TYPE_CHECKING:
     from storage.ingest.load import Stager
@@ -31,6 +31,13 @@ def touched(stager: Stager, columns: tuple[str, ...]) -> dict[str, set] | None:
     return {column: stager.touched(column) for column in columns}
 
 
+def refresh_influencers(conn: Connection, influencers: set[str] | None) -> None:
+    """After a file's rows and the rollups of tracking: every table kept per influencer, for
+    `influencers` (None: all), in the order they read each other."""
+    ledger_basis.rebuild(conn, influencers)  # reads tracking_totals
+    influencer_rollups.rebuild(conn, influencers)  # reads cost_rates
+
+
 def rebuild_all(conn: Connection) -> None:
     tracking_rollups.refresh(conn, None)
-    ledger_basis.rebuild(conn, None)  # reads tracking_totals
+    refresh_influencers(conn, None)

@@ -182,6 +182,7 @@ payout_plans = Table(
     Column("posts_total", Float, nullable=False),
     Column("rule", Integer, nullable=False),
     Index(None, "influencer_id"),
+    Index(None, "rule"),  # every answer reads the few undivided payouts (rule 0)
 )
 
 # Attributed sales per ISO week (its Monday) and sales group, kept exact by ingest like
@@ -236,6 +237,35 @@ daily_sales = Table(
     Column("other_rows", BigInteger, nullable=False),
     Index(None, "date"),
 )
+
+
+def _influencer_sums(name: str, *grain: Column) -> Table:
+    return Table(
+        name,
+        metadata,
+        *grain,
+        Column("influencer_id", String(64), nullable=False),
+        Column("orders", BigInteger, nullable=False),
+        Column("revenue", Numeric(18, 2, asdecimal=False), nullable=False),
+        Column("sales_rows", BigInteger, nullable=False),  # attributed tracking rows summed
+        Column("posts", BigInteger, nullable=False),
+        Column("engagements", BigInteger, nullable=False),  # likes + comments of posts with reach
+        Column("reach", BigInteger, nullable=False),
+        Column("cost", Float, nullable=False),  # rule 1 and 2 shares (cost_rates applied)
+        *(Index(None, c.name) for c in grain),
+        Index(None, "influencer_id"),
+    )
+
+
+# Everything an answer needs per influencer, by day, by ISO week (its Monday) and of all time,
+# kept exact by ingest (storage.influencer_rollups) after cost_rates: attributed sales, posts
+# with their engagement, and their cost (rules 1 and 2 of docs/metrics.md applied, undivided
+# payouts stay in payout_plans). An answer without brand/product/campaign filters reads its
+# window's whole weeks and edge days here, about as many rows as influencers active in it,
+# instead of multiplying sales groups by their rates over the whole cost_rates table.
+influencer_days = _influencer_sums("influencer_days", Column("date", Date, nullable=False))
+influencer_weeks = _influencer_sums("influencer_weeks", Column("week", Date, nullable=False))
+influencer_totals = _influencer_sums("influencer_totals")
 
 uploads = Table(
     "uploads",

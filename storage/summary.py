@@ -1,4 +1,11 @@
-"""A short description of what the store holds, for `roasbot status` and the health check."""
+"""A short description of what the store holds, for `roasbot status` and the health check.
+
+Row counts come from the derived tables (storage.derived), which ingest keeps equal to the data:
+`tracking_totals` counts the tracking rows of each sales group, `influencer_totals` each
+influencer's posts, `daily_sales` holds every day and brand of tracking. Counting tracking
+itself took 2 s at 10.9 M rows, for `roasbot status` and `roasbot run`'s empty-store check;
+these read a few thousand rows, and first/last dates come from the date indexes.
+"""
 
 from __future__ import annotations
 
@@ -49,25 +56,33 @@ def summarise(engine: Engine, recent_uploads: int = 5) -> StoreSummary:
         models.influencers,
         models.uploads,
     )
+    totals, people, daily = models.tracking_totals, models.influencer_totals, models.daily_sales
     with engine.connect() as conn:
 
-        def dataset(name: str, table, date_col=None) -> DatasetSummary:
-            cols = [func.count()]
-            if date_col is not None:
-                cols += [func.min(date_col), func.max(date_col)]
-            row = conn.execute(select(*cols).select_from(table)).one()
-            return DatasetSummary(name, *row)
+        def dataset(name: str, rows, date_col=None) -> DatasetSummary:
+            span = [func.min(date_col), func.max(date_col)] if date_col is not None else []
+            count = conn.execute(select(func.coalesce(rows, 0))).scalar_one()
+            first, last = conn.execute(select(*span)).one() if span else (None, None)
+            return DatasetSummary(name, int(count), first, last)
+
+        def count(table):
+            return select(func.count()).select_from(table).scalar_subquery()
+
+        def total(column, *where):
+            return select(func.sum(column)).where(*where).scalar_subquery()
 
         datasets = [
-            dataset("influencers", inf),
-            dataset("posts", p, p.c.date),
-            dataset("tracking_data", t, t.c.date),
-            dataset("payouts", pay, pay.c.payout_date),
+            dataset("influencers", count(inf)),
+            dataset("posts", total(people.c.posts), p.c.date),
+            dataset("tracking_data", total(totals.c.row_count), t.c.date),
+            dataset("payouts", count(pay), pay.c.payout_date),
         ]
         attributed = conn.execute(
-            select(func.count()).select_from(t).where(t.c.influencer_id.is_not(None))
+            select(func.coalesce(total(totals.c.row_count, totals.c.influencer_id.is_not(None)), 0))
         ).scalar_one()
-        brands = list(conn.execute(select(t.c.brand).distinct().order_by(t.c.brand)).scalars())
+        brands = list(
+            conn.execute(select(daily.c.brand).distinct().order_by(daily.c.brand)).scalars()
+        )
         uploads = [
             UploadSummary(*row)
             for row in conn.execute(
@@ -84,7 +99,7 @@ def summarise(engine: Engine, recent_uploads: int = 5) -> StoreSummary:
                 .limit(recent_uploads)
             )
         ]
-    return StoreSummary(datasets, attributed, brands, uploads)
+    return StoreSummary(datasets, int(attributed), brands, uploads)
 
 
 def data_version(bind: Engine | Connection) -> int:

@@ -99,6 +99,9 @@ def _refresh(conn: Connection, rollup: Rollup, values: set | None) -> None:
     grouped = rollup.grouped(conn.dialect.name)
     if values is None:
         conn.execute(delete(rollup.table))
+        # Written in key order, rows that answers read together share pages: a 30-day window's
+        # whole weeks of weekly_sales were 29 k pages at 20,000 influencers in load order.
+        grouped = grouped.order_by(*rollup.keys(conn.dialect.name))
     else:
         if not values:
             return

@@ -7,11 +7,12 @@ import random
 
 import pytest
 from alembic import command
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
-from storage import derived, ledger_basis, models, tracking_rollups
+from storage import derived, influencer_rollups, ledger_basis, models, tracking_rollups
 from storage.db import _alembic_config, create_store_engine, upgrade
-from tests.helpers import INFLUENCERS_CSV, load, write
+from storage.summary import summarise
+from tests.helpers import INFLUENCERS_CSV, counts, load, write
 
 _t, _s = models.tracking, models.tracking_totals
 INFLUENCERS = ["INF1", "INF2", "INF3", ""]  # "" is an unattributed row
@@ -133,13 +134,10 @@ def _payouts_csv(rng: random.Random, ids: range, influencers: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_the_ledger_of_touched_influencers_equals_a_whole_rebuild(store, tmp_path, seed):
-    """Loads that move sales, posts and payouts between influencers rebuild only the
-    influencers they touch; the result must equal rebuilding every payout from scratch."""
-    rng = random.Random(seed)
+def _moving_files(rng: random.Random) -> list[tuple[str, str]]:
+    """Files of sales, posts and payouts whose later ones move rows between influencers."""
     everyone, some = ["INF1", "INF2", "INF3"], ["INF2", "INF3"]
-    files = [
+    return [
         ("influencers.csv", INFLUENCERS_CSV),
         ("t1.csv", _tracking_csv(_random_rows(rng, range(40)))),
         ("posts1.csv", _posts_csv(rng, range(12), everyone)),
@@ -151,7 +149,13 @@ def test_the_ledger_of_touched_influencers_equals_a_whole_rebuild(store, tmp_pat
         ("payouts2.csv", _payouts_csv(rng, range(10, 20), ["INF1"])),
         ("t3.csv", _tracking_csv(_random_rows(rng, range(0, 10), influencers=["INF3"]))),
     ]
-    for name, text in files:
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_ledger_of_touched_influencers_equals_a_whole_rebuild(store, tmp_path, seed):
+    """Loads that move sales, posts and payouts between influencers rebuild only the
+    influencers they touch; the result must equal rebuilding every payout from scratch."""
+    for name, text in _moving_files(random.Random(seed)):
         result = load(store, write(tmp_path, name, text)).files[0]
         assert result.status == "loaded", (name, result.message)
         with store.connect() as conn:
@@ -160,6 +164,109 @@ def test_the_ledger_of_touched_influencers_equals_a_whole_rebuild(store, tmp_pat
             assert _ledger(conn) == kept, f"after {name}"
             conn.rollback()
     assert all(kept), "every ledger table holds rows"
+
+
+def _influencer_tables(conn) -> list[list[tuple]]:
+    tables = (models.influencer_days, models.influencer_weeks, models.influencer_totals)
+    return [_normal(conn.execute(select(t)).all()) for t in tables]
+
+
+def _folded(days: list[tuple], bucket) -> list[tuple]:
+    """Days' rows (date, influencer, sums...) summed per (bucket(date), influencer)."""
+    out: dict[tuple, list[float]] = {}
+    for date, who, *sums in days:
+        day = date if isinstance(date, dt.date) else dt.date.fromisoformat(date)
+        key = (bucket(day), who)
+        out[key] = [a + b for a, b in zip(out.get(key, [0] * len(sums)), sums, strict=True)]
+    return _normal([(*(k for k in key if k is not None), *sums) for key, sums in out.items()])
+
+
+def _expected_days(conn) -> tuple[list[tuple], list[tuple]]:
+    """influencer_days' sales and post columns straight from tracking and posts."""
+    t, p = _t, models.posts
+    sales = conn.execute(
+        select(t.c.date, t.c.influencer_id, func.sum(t.c.orders), func.sum(t.c.revenue),
+               func.count())
+        .where(t.c.influencer_id.is_not(None)).group_by(t.c.date, t.c.influencer_id)
+    ).all()  # fmt: skip
+    posts = conn.execute(
+        select(p.c.date, p.c.influencer_id, func.count(),
+               func.sum(p.c.likes + p.c.comments), func.sum(p.c.reach))
+        .where(p.c.reach > 0).group_by(p.c.date, p.c.influencer_id)
+    ).all()  # fmt: skip
+    return _normal(sales), _normal(posts)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_influencer_rollups_equal_tracking_and_posts_after_loads_that_move_rows(
+    store, tmp_path, seed
+):
+    """Loads that move sales, posts and payouts between influencers and days recompute the
+    influencers they touch: the rows must equal a whole rebuild, the GROUP BY of tracking and
+    posts per influencer and day, weeks and all time folded from the days, and every payout
+    must be in the cost (shares in the rollups, undivided ones in payout_plans)."""
+    days_t, weeks_t, totals_t = (models.influencer_days, models.influencer_weeks,
+                                 models.influencer_totals)  # fmt: skip
+    for name, text in _moving_files(random.Random(seed)):
+        result = load(store, write(tmp_path, name, text)).files[0]
+        assert result.status == "loaded", (name, result.message)
+        with store.connect() as conn:
+            kept = _influencer_tables(conn)
+            influencer_rollups.rebuild(conn, None)
+            assert _influencer_tables(conn) == kept, f"after {name}"
+            conn.rollback()
+            days = conn.execute(select(days_t)).all()
+            sales, posts = _expected_days(conn)
+            assert _normal(r[:5] for r in days if r.sales_rows) == sales, name
+            assert _normal((*r[:2], *r[5:8]) for r in days if r.reach) == posts, name
+            weeks = _folded(days, lambda d: d - dt.timedelta(days=d.weekday()))
+            assert _stored_rows(conn, weeks_t) == weeks, name
+            assert _stored_rows(conn, totals_t) == _folded(days, lambda d: None), name
+            paid = conn.execute(select(func.sum(models.payouts.c.total_payout))).scalar()
+            plans = models.payout_plans
+            undivided = conn.execute(
+                select(func.coalesce(func.sum(plans.c.total), 0)).where(plans.c.rule == 0)
+            ).scalar()
+            shares = conn.execute(select(func.coalesce(func.sum(totals_t.c.cost), 0))).scalar()
+            assert shares + undivided == pytest.approx(float(paid or 0), abs=1e-6), name
+    assert all(kept), "every table holds rows"
+
+
+def test_the_store_summary_counts_what_the_tables_hold(store, tmp_path):
+    """`summarise` reads the derived tables: after loads that move rows it must still say
+    what a count of the data tables says."""
+    rng = random.Random(5)
+    files = [
+        ("influencers.csv", INFLUENCERS_CSV),
+        ("t1.csv", _tracking_csv(_random_rows(rng, range(40)))),
+        ("posts1.csv", _posts_csv(rng, range(12), ["INF1", "INF2", "INF3"])),
+        ("payouts1.csv", _payouts_csv(rng, range(15), ["INF1", "INF2"])),
+        ("t2.csv", _tracking_csv(_random_rows(rng, range(20, 60), influencers=["INF1", ""]))),
+        ("posts2.csv", _posts_csv(rng, range(6, 16), ["INF3"])),
+    ]
+    for name, text in files:
+        assert load(store, write(tmp_path, name, text)).files[0].status == "loaded", name
+    summary = summarise(store)
+    table_of = {"influencers": "influencers", "posts": "posts", "tracking_data": "tracking",
+                "payouts": "payouts"}  # fmt: skip
+    expected = counts(store)
+    assert {d.name: d.rows for d in summary.datasets} == {
+        name: expected[table] for name, table in table_of.items()
+    }
+    with store.connect() as conn:
+        attributed = conn.execute(
+            select(func.count()).select_from(_t).where(_t.c.influencer_id.is_not(None))
+        ).scalar()
+        brands = sorted(conn.execute(select(_t.c.brand).distinct()).scalars())
+        first, last = conn.execute(select(func.min(_t.c.date), func.max(_t.c.date))).one()
+    tracking = next(d for d in summary.datasets if d.name == "tracking_data")
+    assert (summary.attributed_rows, summary.brands) == (attributed, brands)
+    assert (tracking.first, tracking.last) == (first, last)
+    assert 0 < attributed < expected["tracking"]
+
+
+def _stored_rows(conn, table) -> list[tuple]:
+    return _normal(conn.execute(select(table)).all())
 
 
 @pytest.mark.parametrize("start", ["0003", "0004"])

@@ -143,6 +143,32 @@ def test_whole_weeks_from_the_weekly_rollup_give_the_sums_of_the_tracking_rows(
     assert _rounded(from_weeks) == _rounded(from_rows)
 
 
+@PROPERTY_SETTINGS
+@given(
+    data=datasets(),
+    first=st.integers(min_value=0, max_value=20),
+    length=st.integers(min_value=0, max_value=20),
+    by=st.sampled_from(["influencer", "week", "month", "tier", "platform"]),
+    windowed=st.booleans(),
+)
+def test_the_per_influencer_rollups_give_the_figures_of_the_sales_groups_and_their_rates(
+    store, data, first, length, by, windowed
+):
+    """Answers without brand filters read influencer_days/weeks/totals, whose cost ingest
+    multiplied; forced through sales groups times cost_rates (and posts) they are the same."""
+    _replace(store, data)
+    start = DAY0 + dt.timedelta(days=first)
+    window = f"from={start} to={start + dt.timedelta(days=length)}" if windowed else ""
+    text = f"/roas by={by} top=1000 {window}"
+    rolled_up = _ask(store, text)
+    with (
+        mock.patch.object(metrics, "influencer_grain", lambda scope, key: False),
+        mock.patch.object(cost, "influencer_grain", lambda scope, key: False),
+    ):
+        from_groups = _ask(store, text)
+    assert _rounded(rolled_up) == _rounded(from_groups)
+
+
 def _rounded(value):
     """Floats to 6 decimals, inside any dicts and lists: sums in another order may differ in
     the last bits."""

@@ -28,7 +28,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from storage import derived, ledger_basis, models, tracking_rollups
+from storage import derived, models, tracking_rollups
 from storage.ingest.kinds import (
     INFLUENCERS,
     HeaderError,
@@ -259,7 +259,7 @@ def _load(
                     known = _influencer_ids(conn)
             if result.total("inserted") + result.total("updated") + result.total("unchanged") == 0:
                 raise _Refused(_nothing_valid(result))
-            ledger_basis.rebuild(conn, ledger)
+            derived.refresh_influencers(conn, ledger)
             result.status = "partial" if result.total("rejected") else "loaded"
             result.message = _summary_line(result)
             result.sheets[0].notes[:0] = plan.notes
