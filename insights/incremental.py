@@ -124,7 +124,10 @@ class Lifts:
         for first in range(0, len(attributed), _ROWS_AT_ONCE):
             block = weights[first : first + _ROWS_AT_ONCE]
             errors = self.errors @ block.T  # (draws, rows of the block)
-            high_error, low_error = np.quantile(errors, [1 - tail, tail], axis=0)
+            if len(errors):
+                high_error, low_error = np.quantile(errors, [1 - tail, tail], axis=0)
+            else:  # no draws asked for (benchmarks time answers without an interval)
+                high_error = low_error = np.full(len(block), np.nan)
             for i, w in enumerate(block):
                 row = first + i
                 used = tuple(b for b, weight in zip(self.covered, w, strict=True) if weight)
@@ -132,11 +135,13 @@ class Lifts:
                     out.append(Share(None, None, None, (), missing[row]))
                     continue
                 value = float(values[row])
-                out.append(
-                    Share(value, value - float(high_error[i]), value - float(low_error[i]), used,
-                          missing[row])
-                )  # fmt: skip
+                low, high = value - float(high_error[i]), value - float(low_error[i])
+                out.append(Share(value, _number(low), _number(high), used, missing[row]))
         return out
+
+
+def _number(value: float) -> float | None:
+    return None if np.isnan(value) else value
 
 
 def estimate(
@@ -206,8 +211,8 @@ def _bootstrap(
     circular 7-day blocks of the same days for every brand."""
     brands = residuals.shape[1]
     window = len(weekdays) - pre
-    if brands == 0:
-        return np.zeros((settings.draws, 0))
+    if brands == 0 or settings.draws == 0:
+        return np.zeros((settings.draws, brands))
     rng = np.random.default_rng(settings.seed)
     length = pre + window
     blocks = -(-length // BLOCK_DAYS)

@@ -193,6 +193,34 @@ _CAPTIONS = (
 # ---------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Demand:
+    """How sales respond to creators, for checking the incremental-revenue estimator.
+
+    `incremental_share` of influencer-attributed orders would not have happened without the
+    posts; the rest displace orders the brand would have had anyway (a code used on a purchase
+    already planned), removed from its organic, direct, ads and affiliate sales. `noise` is the
+    log-normal spread of daily organic demand, `baseline_scale` its size; `campaign_start` drops
+    the posts before it, so the days before are untouched by creators; `festival_start` puts
+    `festival_days` of organic demand `festival_lift` times the usual, which no influencer
+    caused. The defaults give the same data as ever: every attributed order incremental.
+    """
+
+    incremental_share: float = 1.0
+    noise: float = 0.15
+    baseline_scale: float = 1.0  # organic demand, times the usual for the programme's size
+    campaign_start: datetime.date | None = None  # no posts before it (None: always on)
+    festival_start: datetime.date | None = None
+    festival_days: int = 7
+    festival_lift: float = 1.5
+
+
+@dataclass(frozen=True)
+class Simulated:
+    frames: dict[str, pd.DataFrame]  # influencers, posts, tracking_data, payouts
+    truth: pd.DataFrame  # date, brand, incremental_revenue: what the creators really added
+
+
 def generate(
     out_dir: Path,
     *,
@@ -200,29 +228,28 @@ def generate(
     days: int = 90,
     end_date: datetime.date,
     seed: int = 7,
+    demand: Demand | None = None,
+    truth: bool = False,
+    id_prefix: str = "",
+    attributed_only: bool = False,
 ) -> dict[str, Path]:
-    """Writes influencers.csv, posts.csv, tracking_data.csv and payouts.csv into `out_dir`.
+    """Writes influencers.csv, posts.csv, tracking_data.csv and payouts.csv into `out_dir`
+    (and truth.csv, the true incremental revenue per day and brand, with `truth`).
+
+    `id_prefix` goes before every id, and `attributed_only` leaves out the sales no creator
+    made: together they make a batch of new creators that extends a store holding other data
+    (the files shipped in sample_data/) without replacing or doubling anything in it.
 
     The window is the `days` days ending on `end_date`. Returns the written paths keyed
-    "influencers", "posts", "tracking_data", "payouts".
+    "influencers", "posts", "tracking_data", "payouts" (and "truth").
     """
-    if influencers < 1 or days < 1:
-        raise ValueError("influencers and days must be at least 1")
-    if influencers > MAX_INFLUENCERS:
-        raise ValueError(f"at most {MAX_INFLUENCERS} influencers: names must stay unique")
-    rng = np.random.default_rng(seed)
-    cal = _Calendar.build(end_date, days)
-    roster = _Roster.build(rng, influencers)
-    posts = _Posts.build(rng, roster, cal)
-    orders = _attributed_orders(rng, roster, posts, cal)
-    frames = {
-        "influencers": roster.frame(),
-        "posts": posts.frame(rng, roster, cal),
-        "tracking_data": _tracking_frame(
-            rng, roster, orders, _baseline_orders(rng, cal, influencers / _BASELINE_CREATORS), cal
-        ),
-        "payouts": _payouts_frame(roster, posts, orders, cal),
-    }
+    data = simulate(influencers=influencers, days=days, end_date=end_date, seed=seed, demand=demand)
+    frames = {**data.frames, **({"truth": data.truth} if truth else {})}
+    if attributed_only:
+        tracking = frames["tracking_data"]
+        frames["tracking_data"] = tracking[tracking["source"] == _SOURCE_INFLUENCER]
+    if id_prefix:
+        frames = {name: _prefixed(frame, id_prefix) for name, frame in frames.items()}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
@@ -233,6 +260,103 @@ def generate(
             paths[name], index=False, float_format="%.2f", lineterminator="\n", encoding="utf-8"
         )
     return paths
+
+
+def simulate(
+    *,
+    influencers: int = 60,
+    days: int = 90,
+    end_date: datetime.date,
+    seed: int = 7,
+    demand: Demand | None = None,
+) -> Simulated:
+    """The sample data as frames, with the truth behind it (`generate` writes them)."""
+    if influencers < 1 or days < 1:
+        raise ValueError("influencers and days must be at least 1")
+    if influencers > MAX_INFLUENCERS:
+        raise ValueError(f"at most {MAX_INFLUENCERS} influencers: names must stay unique")
+    demand = demand or Demand()
+    rng = np.random.default_rng(seed)
+    cal = _Calendar.build(end_date, days)
+    roster = _Roster.build(rng, influencers)
+    posts = _Posts.build(rng, roster, cal)
+    if demand.campaign_start is not None:
+        posts = posts.since(cal.day_of(demand.campaign_start))
+    orders = _attributed_orders(rng, roster, posts, cal)
+    people, post_frame = roster.frame(), posts.frame(rng, roster, cal)
+    scale = influencers / _BASELINE_CREATORS * demand.baseline_scale
+    baseline = _baseline_orders(rng, cal, scale, demand)
+    baseline, displaced = _displace(rng, roster, orders, baseline, demand.incremental_share)
+    tracking = _tracking_frame(rng, roster, orders, baseline, cal)
+    frames = {
+        "influencers": people,
+        "posts": post_frame,
+        "tracking_data": tracking,
+        "payouts": _payouts_frame(roster, posts, orders, cal),
+    }
+    return Simulated(frames, _truth(tracking, displaced, cal))
+
+
+def _displace(
+    rng: np.random.Generator,
+    roster: _Roster,
+    attributed: np.ndarray,
+    baseline: np.ndarray,
+    share: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each attributed order is not incremental with probability 1 - share: it takes the place
+    of an order of the same product that day from the other sources, or of another product of
+    the brand when it had too few. Returns the baseline left and the displaced orders per
+    (product, day)."""
+    displaced = np.zeros((len(_PRODUCT_NAME), attributed.shape[1]), dtype=np.int64)
+    if share >= 1:
+        return baseline, displaced
+    per_product = np.zeros_like(displaced)
+    np.add.at(per_product, roster.pair_product, attributed)
+    wanted = rng.binomial(per_product, 1 - max(share, 0.0))
+    left = baseline.astype(np.int64)
+    _take(left, displaced, wanted, range(len(_PRODUCT_NAME)))  # the same product first
+    for products in _BRAND_PRODUCTS:  # then, when it had too few, the brand's other products
+        short = wanted[products].sum(axis=0) - displaced[products].sum(axis=0)
+        _take(left, displaced, np.broadcast_to(short, (len(products), len(short))), products,
+              pooled=True)  # fmt: skip
+    return left.astype(np.int32), displaced
+
+
+def _take(
+    left: np.ndarray,
+    displaced: np.ndarray,
+    wanted: np.ndarray,
+    products,
+    pooled: bool = False,
+) -> None:
+    """Remove orders from the baseline `left` (products, sources, days), source by source:
+    `wanted[i]` of product `products[i]`, or, `pooled`, `wanted[0]` in all over `products`."""
+    remaining = wanted[0].copy() if pooled else None
+    for i, product in enumerate(products):
+        need = remaining if pooled else wanted[i] - displaced[product]
+        for source in range(left.shape[1]):
+            take = np.minimum(need, left[product, source])
+            left[product, source] -= take
+            displaced[product] += take
+            need = need - take
+        if pooled:
+            remaining = need
+
+
+def _truth(tracking: pd.DataFrame, displaced: np.ndarray, cal: _Calendar) -> pd.DataFrame:
+    """True incremental revenue per day and brand: the attributed revenue, less what the
+    displaced orders would have brought (at their product's mean price after discount)."""
+    attributed = tracking[tracking["source"] == _SOURCE_INFLUENCER]
+    by_day = attributed.groupby(["date", "brand"], observed=True)["revenue"].sum()
+    lost = displaced * (_PRODUCT_PRICE * _MEAN_DISCOUNT)[:, None]
+    rows = []
+    for b, brand in enumerate(_BRANDS):
+        per_day = lost[_BRAND_PRODUCTS[b]].sum(axis=0)
+        for d, date in enumerate(cal.dates):
+            made = float(by_day.get((date, brand.name), 0.0))
+            rows.append((date, brand.name, round(made - float(per_day[d]), 2)))
+    return pd.DataFrame(rows, columns=["date", "brand", "incremental_revenue"])
 
 
 @dataclass(frozen=True)
@@ -270,6 +394,10 @@ class _Calendar:
     @property
     def days(self) -> int:
         return len(self.dates)
+
+    def day_of(self, date: datetime.date) -> int:
+        """The index of `date` (negative before the first day)."""
+        return int((np.datetime64(date, "D") - np.datetime64(self.dates[0])).astype(int))
 
 
 @dataclass(frozen=True)
@@ -436,6 +564,12 @@ class _Posts:
     product: np.ndarray
     reach: np.ndarray
 
+    def since(self, first_day: int) -> _Posts:
+        """Only the posts from `first_day` on (a campaign that starts then)."""
+        keep = self.day >= first_day
+        return _Posts(*(column[keep] for column in (self.influencer, self.day, self.slot,
+                                                     self.product, self.reach)))  # fmt: skip
+
     @staticmethod
     def build(rng: np.random.Generator, roster: _Roster, cal: _Calendar) -> _Posts:
         n, days = len(roster.ids), cal.days
@@ -527,15 +661,22 @@ def _attributed_orders(
     return rng.poisson(mean).astype(np.int32)
 
 
-def _baseline_orders(rng: np.random.Generator, cal: _Calendar, scale: float) -> np.ndarray:
+def _baseline_orders(
+    rng: np.random.Generator, cal: _Calendar, scale: float, demand: Demand
+) -> np.ndarray:
     """Daily orders per (product, source) no creator can claim, shaped (products, sources, days)."""
+    factor = cal.weekday_factor.copy()
+    if demand.festival_start is not None:
+        first = cal.day_of(demand.festival_start)
+        festival = slice(max(first, 0), max(first + demand.festival_days, 0))
+        factor[festival] *= demand.festival_lift
     mean = (
         scale
         * _PRODUCT_BASELINE[:, None, None]
         * _BASELINE_SHARE[None, :, None]
-        * cal.weekday_factor[None, None, :]
+        * factor[None, None, :]
     )
-    return rng.poisson(mean * _noise(rng, 0.15, mean.shape)).astype(np.int32)
+    return rng.poisson(mean * _noise(rng, demand.noise, mean.shape)).astype(np.int32)
 
 
 def _tracking_frame(
@@ -656,6 +797,16 @@ def _draw_rows(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndarra
 def _noise(rng: np.random.Generator, sigma: float, size: int | tuple[int, ...]) -> np.ndarray:
     """Log-normal multiplier with mean 1, so noise never shifts the expected totals."""
     return rng.lognormal(-(sigma**2) / 2, sigma, size)
+
+
+def _prefixed(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """Every id column of a frame with `prefix` in front (missing ids stay missing)."""
+    out = frame.copy()
+    for column in ("influencer_id", "post_id", "tracking_id", "payout_id"):
+        if column in out:
+            values = out[column].astype(object)
+            out[column] = [None if pd.isna(v) else f"{prefix}{v}" for v in values]
+    return out
 
 
 def _ids(prefix: str, count: int, min_width: int) -> np.ndarray:

@@ -301,3 +301,25 @@ def test_more_influencers_than_name_pairs_get_unique_names_with_a_middle_initial
     assert names.is_unique and len(names) == 4000
     assert names.str.fullmatch(r"[A-Z][a-z]+ (?:[A-Z]\. )?[A-Z][a-z]+").all()
     assert names.str.contains(r" [A-Z]\. ").sum() > 3000  # most of them, drawn among 97,200
+
+
+def test_the_shipped_files_extend_the_demo_store_without_replacing_anything(store, tmp_path):
+    """sample_data/*.csv are a batch of new creators (ids of their own, their sales only): what
+    `make run` loads stays as it was, and they add to it (README: Loading data)."""
+    import datetime as dt
+
+    from sample_data.generator import generate
+    from storage.ingest import Upload, ingest_files
+    from tests.conftest import ROOT
+    from tests.helpers import counts
+
+    demo = generate(tmp_path, influencers=60, days=90, end_date=dt.date(2026, 12, 1), seed=7)
+    assert ingest_files(store, [Upload.from_path(p) for p in demo.values()]).ok
+    before = counts(store)
+    shipped = sorted((ROOT / "sample_data").glob("*.csv"))
+    result = ingest_files(store, [Upload.from_path(p) for p in shipped])
+    assert result.ok
+    assert all(f.total("updated") == 0 and f.total("unchanged") == 0 for f in result.files)
+    after = counts(store)
+    assert after["influencers"] == before["influencers"] + 12
+    assert all(after[name] > before[name] for name in before)

@@ -92,7 +92,8 @@ def sample_data(args: argparse.Namespace) -> int:
         return 0
     end = args.end_date or _yesterday(settings)
     out = Path(args.out) if args.out else None
-    ok = _sample_data(service, out, args.influencers, args.days, end, args.seed)
+    extra = {"id_prefix": args.extend, "attributed_only": True} if args.extend else {}
+    ok = _sample_data(service, out, args.influencers, args.days, end, args.seed, **extra)
     return 0 if ok else 1
 
 
@@ -101,15 +102,22 @@ def _yesterday(settings: Settings) -> dt.date:
 
 
 def _sample_data(
-    service: Service | None, out: Path | None, influencers: int, days: int, end: dt.date, seed: int
+    service: Service | None,
+    out: Path | None,
+    influencers: int,
+    days: int,
+    end: dt.date,
+    seed: int,
+    **extra: object,
 ) -> bool:
     """Generate sample data into `out` (or a temp dir) and load it when given a service."""
     from sample_data.generator import generate
 
     with tempfile.TemporaryDirectory() as tmp:
         paths = generate(
-            out or Path(tmp), influencers=influencers, days=days, end_date=end, seed=seed
-        )
+            out or Path(tmp), influencers=influencers, days=days, end_date=end, seed=seed,
+            **extra,
+        )  # fmt: skip
         if out:
             print(f"wrote {', '.join(str(p) for p in paths.values())}")
         if service is None:

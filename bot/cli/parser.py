@@ -135,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--end-date", type=_date, metavar="YYYY-MM-DD", help="last day of data (default: yesterday)"
     )
     sample.add_argument("--seed", type=int, default=7, metavar="S")
+    sample.add_argument(
+        "--extend",
+        metavar="PREFIX",
+        help="a batch of new creators whose ids start with PREFIX, without the sales no "
+        "creator made: it adds to a store holding other data and replaces nothing",
+    )
     sample.add_argument("--load", action="store_true", help="load the data into the store")
     sample.add_argument(
         "--if-empty", action="store_true", help="with --load: only when the store has no data"

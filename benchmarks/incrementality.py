@@ -1,0 +1,205 @@
+"""Is the incremental-revenue estimator right? Bias, interval coverage and false alarms on
+generated data whose true incremental revenue is known.
+
+Each dataset is the sample-data generator's (`sample_data.generator.simulate`, 60 creators, 90
+days, organic demand 6x its usual size so that any effect size can be produced), with:
+
+- an effect size e (0%, 5%, 10% or 20% of the counterfactual revenue in the window): the share
+  of attributed orders that are truly incremental is set from a pilot run so the effect comes
+  out near e; the rest displace orders the brand would have had anyway;
+- creators posting from the window's first day (a campaign launch): the pre-period's organic
+  sales are what the brand sells without them, the counterfactual the estimator assumes;
+- the generator's weekday pattern (weekends sell more) and its daily noise;
+- a festival week (organic demand x1.5 that no influencer caused) in a quarter of the
+  datasets in the pre-period and a quarter in the window, none in the other half.
+
+The window is the last 28 days, the pre-period the 56 before. For each brand the estimator of
+`insights.incremental` (the one every answer uses) gives the lift and its 90% interval, which
+are compared with the generator's truth. Printed: bias (mean of estimate - truth, as a share of
+the brand's counterfactual revenue in the window), coverage (share of intervals holding the
+truth; goal 85-95%), and for e = 0 the share of intervals that exclude 0 (goal at most 10%),
+per festival condition and overall; also the same for the three brands' total. Also the time
+of one `/roas period=last_30d` answer with and without the interval, side by side.
+
+    .venv/bin/python -m benchmarks.incrementality                 # 240 datasets, ~4 min
+    .venv/bin/python -m benchmarks.incrementality --datasets 24   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from insights.incremental import Baseline, Daily, estimate
+from sample_data.generator import Demand, Simulated, simulate
+
+END = dt.date(2026, 11, 29)  # a Sunday: the window is four whole weeks
+DAYS, WINDOW, PRE = 90, 28, 56
+EFFECTS = (0.0, 0.05, 0.10, 0.20)
+FESTIVALS = ("none", "none", "pre-period", "window")
+SCALE = 6.0
+
+
+@dataclass
+class Outcome:
+    effect: float
+    festival: str
+    brand: str
+    truth: float
+    estimate: float
+    low: float
+    high: float
+    counterfactual: float
+
+
+def dataset(seed: int, effect: float, festival: str) -> list[Outcome]:
+    start = END - dt.timedelta(days=WINDOW - 1)
+    where = {
+        "none": None,
+        "pre-period": start - dt.timedelta(days=30),
+        "window": start + dt.timedelta(days=10),
+    }
+    pilot = simulate(
+        end_date=END,
+        days=DAYS,
+        seed=seed,
+        demand=Demand(baseline_scale=SCALE, campaign_start=start),
+    )
+    attributed, organic = _window_sums(pilot, start)
+    share = min(1.0, max(0.0, effect * organic / attributed)) if attributed else 0.0
+    demand = Demand(
+        incremental_share=share,
+        baseline_scale=SCALE,
+        campaign_start=start,
+        festival_start=where[festival],
+    )
+    data = simulate(end_date=END, days=DAYS, seed=seed, demand=demand)
+    daily = _daily(data, start - dt.timedelta(days=PRE))
+    lifts = estimate(daily, start, END, Baseline(days=PRE, min_days=28, draws=500))
+    truth = (
+        data.truth[data.truth["date"] >= start.isoformat()]
+        .groupby("brand")["incremental_revenue"]
+        .sum()
+    )
+    out = []
+    for brand, lift in lifts.brands.items():
+        got = lifts.share({brand: lift.attributed})
+        true = float(truth.get(brand, 0.0))
+        out.append(Outcome(effect, festival, brand, true, got.value, got.low, got.high,
+                           lift.revenue - true))  # fmt: skip
+    total = lifts.share({b: lift.attributed for b, lift in lifts.brands.items()})
+    true = float(truth.sum())
+    everything = sum(lift.revenue for lift in lifts.brands.values())
+    out.append(Outcome(effect, festival, "all brands", true, total.value, total.low, total.high,
+                       everything - true))  # fmt: skip
+    return out
+
+
+def _window_sums(data: Simulated, start: dt.date) -> tuple[float, float]:
+    t = data.frames["tracking_data"]
+    inside = t[t["date"].astype(str) >= start.isoformat()]
+    attributed = float(inside.loc[inside["source"] == "influencer", "revenue"].sum())
+    return attributed, float(inside["revenue"].sum()) - attributed
+
+
+def _daily(data: Simulated, first: dt.date) -> dict[str, Daily]:
+    t = data.frames["tracking_data"]
+    t = t.assign(
+        day=(t["date"].astype(str).map(dt.date.fromisoformat) - first).map(lambda d: d.days)
+    )
+    t = t[t["day"] >= 0]
+    days = (END - first).days + 1
+    out = {}
+    for brand, part in t.groupby("brand", observed=True):
+        attributed, other = np.zeros(days), np.zeros(days)
+        coded = part["source"] == "influencer"
+        np.add.at(
+            attributed, part.loc[coded, "day"].to_numpy(), part.loc[coded, "revenue"].to_numpy()
+        )
+        np.add.at(other, part.loc[~coded, "day"].to_numpy(), part.loc[~coded, "revenue"].to_numpy())
+        present = np.zeros(days, dtype=bool)
+        present[part["day"].to_numpy()] = True
+        out[str(brand)] = Daily(attributed, other, present)
+    return out
+
+
+def report(outcomes: list[Outcome], title: str) -> None:
+    if not outcomes:
+        return
+    covered = [o.low <= o.truth <= o.high for o in outcomes]
+    bias = [(o.estimate - o.truth) / o.counterfactual for o in outcomes]
+    nulls = [o for o in outcomes if o.effect == 0]
+    alarms = [not (o.low <= 0 <= o.high) for o in nulls]
+    width = [(o.high - o.low) / o.counterfactual for o in outcomes]
+    effect = np.mean([o.truth / o.counterfactual for o in outcomes])
+    print(
+        f"{title:<34} n={len(outcomes):>4}  true effect {effect:5.1%}  "
+        f"coverage {np.mean(covered):6.1%}  "
+        f"bias {np.mean(bias):+6.2%} (sd {np.std(bias):.2%})  "
+        f"width {np.mean(width):5.1%}  "
+        + (f"false alarms {np.mean(alarms):5.1%} of {len(nulls)}" if nulls else "")
+    )
+
+
+def time_answers(repeat: int) -> None:
+    """`/roas period=last_30d by=brand` on a loaded sample store, intervals on and off."""
+    from insights.engine import Thresholds, answer
+    from insights.query import parse
+    from sample_data.generator import generate
+    from storage.db import open_store
+    from storage.ingest import Upload, ingest_files
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = generate(Path(tmp), influencers=60, days=120, end_date=END, seed=3)
+        db = open_store(f"sqlite:///{tmp}/bench.db")
+        assert ingest_files(db, [Upload.from_path(p) for p in paths.values()]).ok
+        query = parse("/roas period=last_30d by=brand", END + dt.timedelta(days=1))
+        times = {}
+        for label, draws in (("with the interval", 500), ("without", 0)):
+            th = Thresholds(baseline=Baseline(draws=draws))
+            answer(db, query, th)
+            runs = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                answer(db, query, th)
+                runs.append(time.perf_counter() - started)
+            times[label] = statistics.median(runs)
+        db.dispose()
+    with_, without = times["with the interval"], times["without"]
+    print(f"answer with the interval {with_ * 1000:.0f} ms, without {without * 1000:.0f} ms: "
+          f"{with_ / without:.2f}x (goal at most 1.3x)")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", type=int, default=240)
+    parser.add_argument("--repeat", type=int, default=15, help="timed answers per variant")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    outcomes: list[Outcome] = []
+    for i in range(args.datasets):
+        outcomes += dataset(1000 + i, EFFECTS[i % 4], FESTIVALS[(i // 4) % 4])
+    print(f"{args.datasets} datasets in {time.perf_counter() - started:.0f} s; per brand unless "
+          "said; bias and width as a share of counterfactual revenue in the window")  # fmt: skip
+    brands = [o for o in outcomes if o.brand != "all brands"]
+    report([o for o in brands if o.festival == "none"], "no festival")
+    report([o for o in brands if o.festival == "pre-period"], "festival in the pre-period")
+    report([o for o in brands if o.festival == "window"], "festival in the window")
+    report(brands, "all datasets")
+    for effect in EFFECTS:
+        report([o for o in brands if o.festival == "none" and o.effect == effect],
+               f"no festival, effect {effect:.0%}")  # fmt: skip
+    report([o for o in outcomes if o.brand == "all brands" and o.festival == "none"],
+           "all brands together, no festival")  # fmt: skip
+    time_answers(args.repeat)
+
+
+if __name__ == "__main__":
+    main()
