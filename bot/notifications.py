@@ -146,12 +146,17 @@ class Notifications:
     # --- alerts -------------------------------------------------------------------------------
 
     def evaluate_alerts(
-        self, now: dt.datetime, rule_id: int | None = None, claim: bool = True
+        self,
+        now: dt.datetime,
+        rule_id: int | None = None,
+        claim: bool = True,
+        channel: str | None = None,
     ) -> list[str]:
-        """Evaluate every active rule (or one) at `now`: '#3: scope fired', '#4: no change'."""
+        """Evaluate every active rule (or one, or one channel's) at `now`: '#3: scope fired',
+        '#4: no change'."""
         slot = now.astimezone(ZoneInfo(self.settings.timezone)).strftime("%Y-%m-%dT%H:%M")
         report = []
-        for stored in schedules.rules(self.db, rule_id):
+        for stored in schedules.rules(self.db, rule_id, channel):
             job = f"alert:{stored.id}"
             if claim and not claim_run(self.db, job, slot, now, channel=stored.channel):
                 continue

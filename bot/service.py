@@ -320,6 +320,8 @@ class Service:
         named = [m[1].upper() for w in words if (m := _CHANNEL.match(w))]
         rest = [w for w in words if not _CHANNEL.match(w)]
         if named:
+            if caller.channel not in (None, named[0]) and not caller.admin:
+                raise UserError("only admins can act on another channel's rules and digests")
             return named[0], rest
         if caller.channel is None and not required:
             return "", rest
@@ -383,6 +385,8 @@ class Service:
     # --- alerts ----------------------------------------------------------------------------------
 
     def alert_command(self, text: str, caller: Caller) -> Reply:
+        """Rules act on the caller's channel, or on the one `channel=` names (admins only when
+        it is another); the console, in no channel, sees every channel's."""
         action, _, rest = text.strip().partition(" ")
         action = action.lower() or "list"
         if action in ("add", "remove", "mute") and not caller.admin:
@@ -390,23 +394,26 @@ class Service:
         if action == "add":
             channel, words = self._channel(rest.split(), caller)
             return Said(self._add(channel, caller, " ".join(words)))
+        channel, words = self._channel(rest.split(), caller, required=False)
+        rest = " ".join(words)
         if action == "list":
-            return Said(self._list_rules())
-        if action == "remove":
-            rule_id = _rule_id(rest)
-            removed = schedules.deactivate_rule(self.db, rule_id)
-            return Said(
-                f"Alert #{rule_id} removed." if removed else f"There is no alert #{rule_id}."
-            )
-        if action == "mute":
-            return Said(self.mute(_rule_id(rest), _mute_until(rest, self.now())))
-        if action == "history":
-            return Said(self._history(_rule_id(rest)))
+            return Said(self._list_rules(channel))
         if action == "check":
-            if caller.channel is None:  # the console: look, but leave Slack's alerts alone
+            if caller.channel is None and not channel:  # the console: look, leave Slack alone
                 return Checked(self._notifications().preview(self.now()))
-            return Later("Checking the alert rules…", self._check)
-        return Said(ALERT_HELP)
+            return Later("Checking the alert rules…", lambda: self._check(channel))
+        if action not in ("remove", "mute", "history"):
+            return Said(ALERT_HELP)
+        rule_id = _rule_id(rest)
+        if not schedules.rules(self.db, rule_id, channel or None, active=None):
+            where = f" in <#{channel}>" if channel else ""
+            return Said(f"There is no alert #{rule_id}{where}.")
+        if action == "remove":
+            schedules.deactivate_rule(self.db, rule_id)
+            return Said(f"Alert #{rule_id} removed.")
+        if action == "mute":
+            return Said(self.mute(rule_id, _mute_until(rest, self.now())))
+        return Said(self._history(rule_id))
 
     def _add(self, channel: str, caller: Caller, text: str) -> str:
         rule: Rule = parse_rule(text)
@@ -421,10 +428,11 @@ class Service:
             f"<#{channel}> once when it fires and once when it resolves."
         )
 
-    def _list_rules(self) -> str:
-        stored = schedules.rules(self.db)
+    def _list_rules(self, channel: str) -> str:
+        stored = schedules.rules(self.db, channel=channel or None)
         if not stored:
-            return "No alert rules yet. " + ALERT_HELP
+            where = f" in <#{channel}>" if channel else ""
+            return f"No alert rules{where} yet. " + ALERT_HELP
         firing, now = schedules.firing_rule_ids(self.db), self.now()
         return "\n".join(
             f"• #{r.id} <#{r.channel}> `{Rule.of(r).describe()}` · "
@@ -453,9 +461,19 @@ class Service:
             for r in rows
         )
 
-    def _check(self) -> str:
-        report = self._notifications().evaluate_alerts(self.now(), claim=False)
-        return "\n".join(report) or "No alert rules yet. " + ALERT_HELP
+    def _check(self, channel: str) -> str:
+        report = self._notifications().evaluate_alerts(
+            self.now(), claim=False, channel=channel or None
+        )
+        return "\n".join(report) or "No alert rules here yet. " + ALERT_HELP
+
+    def mute_from(self, caller: Caller, rule_id: int, days: int) -> str:
+        """The Mute button: only the rule of the channel it was clicked in, for 1 to 30 days."""
+        if not 1 <= days <= 30:
+            raise UserError("that button is stale: mute with `/alert mute ID 1d`")
+        if caller.channel and not schedules.rules(self.db, rule_id, caller.channel, active=None):
+            return f"There is no alert #{rule_id} in <#{caller.channel}>."
+        return self.mute(rule_id, self.now() + dt.timedelta(days=days))
 
 
 def _rule_id(text: str) -> int:

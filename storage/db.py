@@ -52,6 +52,9 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
+PG_CONNECT_TIMEOUT_S = 5
+
+
 def create_store_engine(url: str) -> Engine:
     """An engine for `url` with the per-dialect settings roasbot relies on."""
     parsed = make_url(url)
@@ -64,7 +67,10 @@ def create_store_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         engine.begin = _writer_begin(engine)  # type: ignore[method-assign]
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    # A server that does not answer fails in seconds, not after the kernel's TCP timeout.
+    return create_engine(
+        parsed, pool_pre_ping=True, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -163,11 +163,21 @@ def add_rule(
         ).scalar_one()  # fmt: skip
 
 
-def rules(db: Engine, rule_id: int | None = None) -> list[StoredRule]:
-    """Active rules in id order (one rule's when `rule_id` is given)."""
-    statement = select(_rules).where(_rules.c.active.is_(True)).order_by(_rules.c.id)
+def rules(
+    db: Engine,
+    rule_id: int | None = None,
+    channel: str | None = None,
+    active: bool | None = True,
+) -> list[StoredRule]:
+    """Rules in id order: active ones (`active=None`: removed ones too), one rule's when
+    `rule_id` is given, one channel's when `channel` is."""
+    statement = select(_rules).order_by(_rules.c.id)
+    if active is not None:
+        statement = statement.where(_rules.c.active.is_(active))
     if rule_id is not None:
         statement = statement.where(_rules.c.id == rule_id)
+    if channel is not None:
+        statement = statement.where(_rules.c.channel == channel)
     with db.connect() as conn:
         return [_stored(r) for r in conn.execute(statement)]
 

@@ -330,6 +330,7 @@ class SlackStandIn:
         self._hooks: dict[str, list[dict[str, Any]]] = {}
         self._responses: list[tuple[str, dict[str, Any]]] = []
         self._failures: dict[str, deque[_Failure]] = {}
+        self._delays: dict[str, deque[float]] = {}
         self._not_member: set[str] = set()
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
@@ -505,6 +506,12 @@ class SlackStandIn:
             queue = self._failures.setdefault(method, deque())
             queue.extend(_Failure(error or default, status, retry_after) for _ in range(times))
 
+    def delay(self, method: str, seconds: float, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``method`` answer only after ``seconds`` (Slack
+        slow or hanging), while every other call is answered as usual."""
+        with self._lock:
+            self._delays.setdefault(method, deque()).extend([seconds] * times)
+
     def set_channel_membership(self, channel: str, member: bool) -> None:
         """Whether the bot is in ``channel``; outside it, posting and sharing files fail."""
         with self._lock:
@@ -559,6 +566,11 @@ class SlackStandIn:
 
     def _web_api(self, method: str, query: str, headers: dict[str, str], body: bytes) -> _Reply:
         arrived = time.monotonic()
+        with self._lock:
+            delays = self._delays.get(method)
+            hang = delays.popleft() if delays else 0.0
+        if hang:
+            time.sleep(hang)  # a slow Slack: other requests are served meanwhile
         with self._lock:
             token: str | None = None
             params: dict[str, Any] = {}

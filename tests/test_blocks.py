@@ -118,3 +118,19 @@ def test_govslack_and_the_local_stand_in_are_slack_hosts():
 def test_a_foreign_url_is_refused_before_any_request():
     with pytest.raises(DownloadError, match="not hosted by Slack"):
         fetch("https://attacker.example/x.csv", "xoxb-secret", "https://slack.com/api/", 10)
+
+
+@pytest.mark.parametrize(
+    ("url", "api", "ok"),
+    [
+        ("http://127.0.0.1:5000/files/x.csv", "http://127.0.0.1:5000/api/", True),
+        ("http://127.0.0.1:6000/files/x.csv", "http://127.0.0.1:5000/api/", False),  # port
+        ("https://evil.0.0.1/x.csv", "http://127.0.0.1:5000/api/", False),  # IP, no suffix
+        ("https://files.slack.com:8443/x.csv", "https://slack.com/api/", False),
+        ("https://files.slack.com\\@evil.example/x.csv", "https://slack.com/api/", False),
+        ("https://user@files.slack.com/x.csv", "https://slack.com/api/", False),
+        ("https://files.slack.com:99999/x.csv", "https://slack.com/api/", False),
+    ],
+)
+def test_the_token_goes_only_to_the_api_host_or_slacks_https_hosts(url, api, ok):
+    assert allowed_host(url, api) is ok

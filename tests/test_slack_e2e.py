@@ -420,7 +420,8 @@ def test_alert_add_and_check_post_the_firing_alert(bot, slack, module_store):
     assert f"roas for all data is {expected:.2f}x" in fire.params["text"]
     [report] = slack.wait_for_responses(url=url, timeout=30)
     assert "scope fired" in report["text"]
-    status, _, body = bot.send(slash_command_body("/alert", "list", "http://x"))
+    # Rules are listed in their channel (issue 16: /alert list is the channel's).
+    status, _, body = bot.send(slash_command_body("/alert", "list", "http://x", channel_id="CALRT"))
     assert "FIRING" in body.decode()
 
 

@@ -148,3 +148,63 @@ def test_a_shared_file_is_loaded_once_with_a_reply_in_its_thread(app, slack, db)
         "reactions.add", timeout=30, where=lambda c: c.params.get("name") == "white_check_mark"
     )
     assert len(done) == 1 and len(slack.calls("chat.update")) == 1
+
+
+def test_alert_actions_stay_in_their_channel(app, slack, db):
+    add = slash_command_body("/alert", "add roas < 3 window=3650d", "x", channel_id="COTHER")
+    rule = int(_ack(dispatch(app, add)).split("Alert #")[1].split(":")[0])
+    assert "No alert rules in" in _ack(dispatch(app, slash_command_body("/alert", "list", "x")))
+    here = _ack(dispatch(app, slash_command_body("/alert", f"remove {rule}", "x")))
+    assert here == f"There is no alert #{rule} in <#{CHANNEL}>."
+    url = slack.response_url()
+    dispatch(app, block_action_body("alert_mute", json.dumps({"rule": rule, "days": 1}), url))
+    [reply] = slack.wait_for_responses(url=url, timeout=30)
+    assert reply["text"] == f"There is no alert #{rule} in <#{CHANNEL}>."
+    there = slash_command_body("/alert", "list", "x", channel_id="COTHER")
+    assert f"#{rule} <#COTHER>" in _ack(dispatch(app, there))
+    with db.connect() as conn:
+        [stored] = list(conn.execute(select(models.alert_rules)))
+    assert (stored.active, stored.muted_until) == (True, None)
+
+
+@pytest.mark.parametrize(
+    ("action", "value"),
+    [
+        ("alert_mute", {"rule": 1, "days": 1e9}),
+        ("alert_mute", {"rule": "x"}),
+        ("by_brand", {"q": "roas", "by": "nonsense"}),
+        ("underperformers", {"q": "roas", "command": "drop_tables"}),
+        ("by_brand", {"q": "roas", "by": ["brand"]}),
+    ],
+)
+def test_malformed_button_values_are_answered_politely(app, slack, action, value):
+    url = slack.response_url()
+    assert dispatch(app, block_action_body(action, json.dumps(value), url)).status == 200
+    [reply] = slack.wait_for_responses(url=url, timeout=30)
+    assert "stale" in reply["text"]
+    assert slack.calls("chat.postMessage") == []
+
+
+def test_an_answer_slack_will_not_take_is_told_privately(app, slack):
+    slack.fail("chat.postMessage", error="internal_error", status=500, times=20)
+    url = slack.response_url()
+    dispatch(app, slash_command_body("/roas", WINDOW, url))
+    [reply] = slack.wait_for_responses(url=url, timeout=60)
+    assert reply["response_type"] == "ephemeral"
+    assert reply["text"].startswith(":warning: Slack did not take the answer just now")
+    assert "ROAS 2.22x" in reply["text"] and "internal_error" not in reply["text"]
+
+
+def test_slack_hanging_on_posts_does_not_hold_up_the_next_answer(app, slack):
+    import time
+
+    slack.delay("chat.postMessage", 8.0, times=5)
+    for top in range(1, 6):  # five answers whose posts hang, more than there are workers
+        dispatch(app, slash_command_body("/roas", f"{WINDOW} top={top}", "x"))
+    time.sleep(1.0)
+    sent = time.monotonic()
+    dispatch(app, slash_command_body("/roas", f"{WINDOW} top=7", "x"))
+    [posted] = slack.wait_for(
+        "chat.postMessage", timeout=30, where=lambda c: "top=7" in json.dumps(c.params)
+    )
+    assert posted.time - sent < 5.0  # not after the hanging ones (8 s)

@@ -395,3 +395,20 @@ def test_bolt_app_accepts_the_helpers(standin: SlackStandIn, client: WebClient) 
         )
     )
     assert json.loads(challenge.body) == {"challenge": "xyz"}
+
+
+def test_a_delayed_method_is_slow_and_others_are_not(standin: SlackStandIn, client: WebClient):
+    import threading
+    import time
+
+    standin.delay("chat.postMessage", 1.5)
+    slow = threading.Thread(target=client.chat_postMessage, kwargs={"channel": "C1", "text": "a"})
+    started = time.monotonic()
+    slow.start()
+    time.sleep(0.1)
+    client.auth_test()
+    assert time.monotonic() - started < 1.0  # answered while the post hangs
+    slow.join()
+    assert time.monotonic() - started >= 1.5
+    client.chat_postMessage(channel="C1", text="b")  # the delay was for one call only
+    assert time.monotonic() - started < 3.0

@@ -77,4 +77,5 @@ def run_slack(app: App, settings: Settings, db: Engine, host: str, port: int) ->
         log.warning("roasbot: connecting to Slack in Socket Mode")
         SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
         return
-    serve(app, db, host, port)
+    secret = settings.slack_signing_secret
+    serve(app, db, host, port, secret.get_secret_value() if secret else "")

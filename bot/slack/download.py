@@ -8,10 +8,11 @@ is refused before any request is made. Slack answers a request without a valid t
 from __future__ import annotations
 
 import io
+import ipaddress
 import urllib.error
 import urllib.request
 from typing import BinaryIO
-from urllib.parse import urlparse
+from urllib.parse import urlsplit, urlunsplit
 
 from bot.errors import UserError
 
@@ -22,16 +23,50 @@ class DownloadError(UserError):
     """A file could not be fetched; the message is for the person who shared it."""
 
 
+def slack_url(url: str, api_url: str) -> str | None:
+    """`url` rebuilt from its parts when it is Slack's to send the token to, else None.
+
+    Allowed: exactly the Web API's scheme, host and port (the stand-in of the tests, GovSlack),
+    or https to files.slack.com or a subdomain of the API host's domain (never for an IP
+    address). Anything a parser could read two ways (a user part, a backslash, spaces) is
+    refused, and what is fetched is the URL as parsed here, so checking and fetching agree.
+    """
+    if any(c in url for c in "\\ \t\r\n") or not url.isascii():
+        return None
+    try:
+        parts, api = urlsplit(url), urlsplit(api_url)
+        port, api_port = parts.port, api.port
+    except ValueError:
+        return None
+    host, api_host = (parts.hostname or "").lower(), (api.hostname or "").lower()
+    if not host or "@" in parts.netloc or parts.scheme not in ("https", "http"):
+        return None
+    same = (parts.scheme, host, port or _DEFAULT[parts.scheme]) == (
+        api.scheme, api_host, api_port or _DEFAULT.get(api.scheme, 0),
+    )  # fmt: skip
+    if not same:
+        if parts.scheme != "https" or port not in (None, 443) or _is_ip(api_host):
+            return None  # the token never crosses the network in clear, nor to a lookalike
+        domain = api_host.split(".", 1)[1] if api_host.count(".") >= 2 else api_host
+        if host != "files.slack.com" and host != api_host and not host.endswith("." + domain):
+            return None
+    netloc = host if port is None else f"{host}:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
 def allowed_host(url: str, api_url: str) -> bool:
-    """files.slack.com, the Web API host itself, or a subdomain of the API host's domain."""
-    host = (urlparse(url).hostname or "").lower()
-    api_host = (urlparse(api_url).hostname or "").lower()
-    if urlparse(url).scheme not in ("https", "http") or not host:
+    return slack_url(url, api_url) is not None
+
+
+_DEFAULT = {"https": 443, "http": 80}
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
         return False
-    if urlparse(url).scheme == "http" and host not in ("127.0.0.1", "localhost"):
-        return False  # the token never crosses the network in clear
-    domain = api_host.split(".", 1)[1] if api_host.count(".") >= 2 else api_host
-    return host in (api_host, "files.slack.com") or host.endswith("." + domain)
+    return True
 
 
 class _SlackOnlyRedirects(urllib.request.HTTPRedirectHandler):
@@ -57,9 +92,10 @@ def fetch(
     """Download a shared file, streamed into `into` (a temporary file: a 1 GB upload is never
     held in memory) or, without it, returned; the first bytes are returned either way, to
     check that Slack sent the file and not its login page."""
-    if not allowed_host(url, api_url):
+    checked = slack_url(url, api_url)
+    if checked is None:
         raise DownloadError("the file is not hosted by Slack, so I did not download it")
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    request = urllib.request.Request(checked, headers={"Authorization": f"Bearer {token}"})
     opener = urllib.request.build_opener(_SlackOnlyRedirects(api_url))
     target = into if into is not None else io.BytesIO()
     size, head = 0, b""

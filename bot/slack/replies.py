@@ -11,10 +11,12 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.answer_cache import Prepared
 from bot.errors import is_users, user_message
 from bot.export import answer_csv
 from bot.service import Service
 from bot.slack import blocks
+from bot.slack.workers import to_slack
 from insights.query import Query, to_text
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,20 @@ def post_answer(
     except Exception as exc:
         tell(respond, exc)
         return
+    to_slack(_deliver, service, client, respond, query, prepared, channel, thread_ts)
+
+
+def _deliver(
+    service: Service,
+    client: WebClient,
+    respond,
+    query: Query,
+    prepared: Prepared,
+    channel: str,
+    thread_ts: str | None,
+) -> None:
+    """Post a computed answer and its chart; when Slack will not take it, the person who asked
+    is told through the command's response_url (another endpoint) and it is logged."""
     result = prepared.answer
     fallback, message = blocks.answer_message(
         result, to_text(query), previous=prepared.previous, currency=service.settings.currency
@@ -55,18 +71,34 @@ def post_answer(
             channel=channel, text=fallback, blocks=message, thread_ts=thread_ts
         )
     except SlackApiError as exc:
-        if exc.response.get("error") in ("not_in_channel", "channel_not_found"):
+        code = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+        if code in ("not_in_channel", "channel_not_found"):
             respond(response_type="ephemeral", text=f"{fallback}\n\n{NOT_IN_CHANNEL}")
             return
-        raise
+        _not_posted(respond, code, fallback)
+        return
+    except OSError as exc:  # Slack did not answer within the client's timeout
+        _not_posted(respond, type(exc).__name__, fallback)
+        return
     if prepared.chart is not None:
-        client.files_upload_v2(
-            channel=channel,
-            thread_ts=thread_ts or posted["ts"],
-            content=prepared.chart,
-            filename=f"roas-{result.command}-{result.by or 'total'}.png",
-            title=f"{result.title} · {blocks.window_label(result)}",
-        )
+        try:
+            client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread_ts or posted["ts"],
+                content=prepared.chart,
+                filename=f"roas-{result.command}-{result.by or 'total'}.png",
+                title=f"{result.title} · {blocks.window_label(result)}",
+            )
+        except (SlackApiError, OSError):
+            log.warning("the chart of %s was not uploaded", to_text(query), exc_info=True)
+
+
+def _not_posted(respond, code: str, fallback: str) -> None:
+    log.error("an answer was not posted: Slack gave %s", code)
+    respond(
+        response_type="ephemeral",
+        text=f":warning: Slack did not take the answer just now, so here it is for you: {fallback}",
+    )
 
 
 def post_csv(

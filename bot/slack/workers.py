@@ -1,9 +1,11 @@
-"""The slow part of every Slack request, run off Bolt's listener threads.
+"""The slow part of every Slack request, run off Bolt's listener threads, in two pools.
 
 Bolt answers Slack when a listener calls `ack()`, but only while it has a free listener thread
 to run the next request in: if answers ran there, a burst of commands would fill the pool and
 later commands could not even be acknowledged within Slack's 3 seconds. So listeners ack, then
-hand the work (queries, charts, loads, digests) to this pool.
+hand the work to a pool: computing (queries, charts, loads, digests) to one, posting the result
+to Slack to another, so that Slack answering slowly (a call can hang for its 30 s timeout)
+never holds up computing the next answer, and a burst of answers never holds up posting.
 """
 
 from __future__ import annotations
@@ -13,19 +15,26 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
-WORKERS = 4
+WORKERS = 4  # computing: the two cores and the database are the limit
+POSTERS = 8  # waiting on Slack: mostly idle threads
 
-_POOL = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="roasbot-work")
+_COMPUTE = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="roasbot-work")
+_POST = ThreadPoolExecutor(max_workers=POSTERS, thread_name_prefix="roasbot-post")
 
 
 def in_background(work: Callable[..., object], *args: object) -> None:
-    """Run `work(*args)` in the pool; an exception is logged, never lost in silence (the user
-    was already answered, and `work` tells them of failures it expects)."""
+    """Compute `work(*args)` in the computing pool; an exception is logged, never lost in
+    silence (the user was already answered, and `work` tells them of failures it expects)."""
+    _COMPUTE.submit(_logged, work, args)
 
-    def run() -> None:
-        try:
-            work(*args)
-        except Exception:
-            log.exception("background work %s failed", getattr(work, "__name__", work))
 
-    _POOL.submit(run)
+def to_slack(work: Callable[..., object], *args: object) -> None:
+    """Run `work(*args)`, which calls Slack, in the posting pool."""
+    _POST.submit(_logged, work, args)
+
+
+def _logged(work: Callable[..., object], args: tuple) -> None:
+    try:
+        work(*args)
+    except Exception:
+        log.exception("background work %s failed", getattr(work, "__name__", work))

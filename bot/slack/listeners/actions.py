@@ -8,7 +8,6 @@ listener runs.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 import re
 
@@ -20,6 +19,7 @@ from bot.slack.buttons import MUTE, RERUN
 from bot.slack.listeners.middleware import admins_only
 from bot.slack.replies import post_answer, post_csv, tell
 from bot.slack.workers import in_background
+from insights.catalogue import BREAKDOWN, QUERY_COMMANDS
 
 
 def register(app: App, service: Service) -> None:
@@ -30,6 +30,12 @@ def register(app: App, service: Service) -> None:
             query = service.parse(value["q"])
         except (ValueError, KeyError, TypeError) as exc:
             respond(response_type="ephemeral", text=f":warning: that button is stale ({exc})")
+            return
+        by, command = value.get("by", "influencer"), value.get("command", "roas")
+        if not (isinstance(by, str) and isinstance(command, str)) or (
+            by not in BREAKDOWN or command not in QUERY_COMMANDS
+        ):
+            respond(response_type="ephemeral", text=":warning: that button is stale")
             return
         if "by" in value:
             query = dataclasses.replace(query, command="roas", by=(value["by"],), subject=None)
@@ -43,13 +49,17 @@ def register(app: App, service: Service) -> None:
 
     def on_mute(ack, body: dict, action: dict, respond) -> None:
         ack()
+        caller = service.caller(body["user"]["id"], (body.get("channel") or {}).get("id"))
         try:
             value = json.loads(action.get("value") or "{}")
             rule, days = int(value["rule"]), int(value.get("days", 1))
-        except (ValueError, KeyError, TypeError):
+            text = service.mute_from(caller, rule, days)
+        except (ValueError, KeyError, TypeError, OverflowError):
             tell(respond, UserError("that button is stale: mute with `/alert mute ID 1d`"))
             return
-        text = service.mute(rule, service.now() + dt.timedelta(days=days))
+        except UserError as exc:
+            tell(respond, exc)
+            return
         respond(response_type="ephemeral", replace_original=False, text=text)
 
     ids = "|".join(re.escape(action_id) for action_id in RERUN)
