@@ -7,13 +7,17 @@ Two guards make "exactly once" hold across processes and restarts:
 
 - a digest claims (digest:CHANNEL, ISO week) and an alert evaluation (alert:ID, the minute)
   in `job_runs` before doing anything (`storage.claims`);
-- an alert's state changes by compare-and-set (`storage.schedules.swap_state`), so of two
-  evaluations racing, only the one whose update matched posts the message. What the state
-  should become is decided by `insights.alerts.transition`, a pure function.
+- an alert's state changes by compare-and-set (`storage.schedules.move_state`), so of two
+  evaluations racing only one moves it, and the message the change owes is queued in the same
+  transaction (`alert_outbox`). What the state should become is decided by
+  `insights.alerts.transition`, a pure function.
+
+and "at least once" rests on that queue: a message is owed until Slack takes it, retried with
+backoff after every evaluation and every minute, each by one sender at a time.
 
 A transport that refuses for good (the channel is gone, the bot was removed) raises
 `Undeliverable`: the subscription or rule is disabled and the admins are told once, instead of
-failing every hour. One failing rule never stops the others.
+failing every hour. One failing rule or message never stops the others.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from insights.alerts import (
 )
 from insights.digest import Digest, build_digest, iso_week, last_full_week
 from insights.engine import Thresholds, answer
-from insights.query import QueryError
+from insights.query import QueryError, Window
 from insights.results import Answer
 from storage import schedules
 from storage.claims import claim_run, finish_run
@@ -53,6 +57,9 @@ __all__ = ["Notifications", "Poster", "Subscription"]
 
 log = logging.getLogger(__name__)
 ALERT_CHART_ROWS = 15
+SEND_LEASE = dt.timedelta(minutes=5)  # a sender that died holding a message: due again after
+RETRY_FIRST = dt.timedelta(minutes=1)  # Slack refused: again after 1, 2, 4... minutes
+RETRY_LONGEST = dt.timedelta(hours=1)
 
 
 class Poster(Protocol):
@@ -166,7 +173,58 @@ class Notifications:
                 finish_run(self.db, job, slot, "failed" if failed else "done", now,
                            error=outcome if failed else None)  # fmt: skip
             report.append(f"#{stored.id}: {outcome}")
+            self.deliver_owed(now, stored.id)
         return report
+
+    def deliver_owed(self, now: dt.datetime, rule_id: int | None = None) -> int:
+        """Post the alert messages due (one rule's, or all): what Slack refused before is
+        tried again with backoff, each message by one sender however many run. Returns how
+        many went out. Runs after every evaluation and every minute (`bot.scheduler`)."""
+        sent = 0
+        for message in schedules.owed(self.db, now, rule_id):
+            if schedules.take(self.db, message, now, SEND_LEASE):
+                sent += self._send(message, now)
+        return sent
+
+    def _send(self, message: schedules.OwedMessage, now: dt.datetime) -> int:
+        [stored] = schedules.rules(self.db, message.rule_id, active=None) or [None]
+        if stored is None:
+            return 0
+        state = schedules.states(self.db, message.rule_id).get(message.entity)
+        window = Window(message.window_start, message.window_end)
+        rule = Rule.of(stored)
+        chart = self._chart(rule, window) if message.event == "fired" else None
+        notice = Notice(
+            event=message.event,  # type: ignore[arg-type]
+            rule_id=stored.id,
+            rule=rule,
+            entity=message.entity,
+            value=message.value,
+            window=window,
+            filters=chart.filters if chart else self._filters(rule, window),
+            repeat_hours=self.settings.alert_repeat_hours,
+            data_through=message.window_end,
+            thread_ts=state.message_ts if state is not None else None,
+            chart=chart,
+        )
+        try:
+            ts = self.poster.alert(stored.channel, notice)
+        except Undeliverable as exc:
+            schedules.not_delivered(self.db, message, exc.code, None)
+            schedules.deactivate_rule(self.db, stored.id)
+            self.poster.tell_admins(
+                f"roasbot disabled alert #{stored.id} in <#{stored.channel}>: Slack said "
+                f"`{exc.code}`."
+            )
+            return 0
+        except DeliveryError as exc:
+            wait = min(RETRY_FIRST * 2**message.attempts, RETRY_LONGEST)
+            log.warning("alert #%s %s not delivered (%s); again in %s", stored.id,
+                        message.event, exc.code, wait)  # fmt: skip
+            schedules.not_delivered(self.db, message, exc.code, now + wait)
+            return 0
+        schedules.delivered(self.db, message, ts, now)
+        return 1
 
     def preview(self, now: dt.datetime) -> list[Check]:
         """Every active rule's values now and whether each breaches, changing nothing and
@@ -207,19 +265,11 @@ class Notifications:
         states = schedules.states(self.db, stored.id)
         firing = {entity for entity, s in states.items() if s.state == "FIRING"}
         changes = []
-        for entity in sorted(set(values) | firing):
-            try:
-                changes.append(self._step(stored, rule, entity, values.get(entity), now, today))
-            except Undeliverable as exc:
-                schedules.deactivate_rule(self.db, stored.id)
-                self.poster.tell_admins(
-                    f"roasbot disabled alert #{stored.id} in <#{stored.channel}>: Slack said "
-                    f"`{exc.code}`."
-                )
-                return f"failed: {exc.code}"
-            except DeliveryError as exc:
-                log.warning("alert #%s: %s not delivered: %s", stored.id, entity, exc.code)
-                return f"failed: {user_message(exc)}"
+        window = rolling_window(rule, last_day_of_data(self.db, today))
+        changes = [
+            self._step(stored, rule, entity, values.get(entity), now, window)
+            for entity in sorted(set(values) | firing)
+        ]
         return ", ".join(c for c in changes if c) or "no change"
 
     def _step(
@@ -229,65 +279,28 @@ class Notifications:
         entity: str,
         value: float | None,
         now: dt.datetime,
-        today: dt.date,
+        window: Window,
     ) -> str:
-        """One entity's evaluation: the state machine's verdict, applied by compare-and-set."""
+        """One entity's evaluation: the state machine's verdict, applied by compare-and-set
+        together with the message it owes (delivered by `deliver_owed`)."""
         before = schedules.ensure_state(self.db, stored.id, entity)
-        muted = stored.muted(now)
         step = transition(
             rule,
             State(before.state, before.streak, before.notified_at, before.message_ts),
             value,
-            muted=muted,
+            muted=stored.muted(now),
             now=now,
             repeat=dt.timedelta(hours=self.settings.alert_repeat_hours),
         )
         schedules.set_streak(self.db, stored.id, entity, step.streak, value)
-        won = self._claim(step.event, stored.id, entity, before.notified_at, now)
-        state, posted = (step.state if won else before.state), False
-        if won and step.notify:
-            notice = self._notice(step.event, stored, rule, entity, value, today, before)
-            ts = self.poster.alert(stored.channel, notice)
-            if step.event == "fired":
-                schedules.set_message(self.db, stored.id, entity, ts, now)
-            posted = True
-        schedules.record_evaluation(self.db, stored.id, entity, now, value, state, posted)
-        return f"{entity or 'scope'} {step.event}" if won else ""
-
-    def _claim(
-        self,
-        event: str | None,
-        rule_id: int,
-        entity: str,
-        notified: dt.datetime | None,
-        now: dt.datetime,
-    ) -> bool:
-        """Move the stored state as the event says, if no other evaluation did first."""
-        if event == "fired":
-            return schedules.swap_state(self.db, rule_id, entity, "OK", "FIRING", now)
-        if event == "resolved":
-            return schedules.swap_state(self.db, rule_id, entity, "FIRING", "OK", now)
-        if event == "reminded":
-            return schedules.touch_notified(self.db, rule_id, entity, notified, now)
-        return False
-
-    def _notice(self, event, stored, rule, entity, value, today, before) -> Notice:
-        last = last_day_of_data(self.db, today)
-        window = rolling_window(rule, last)
-        chart = self._chart(rule, window) if event == "fired" else None
-        return Notice(
-            event=event,
-            rule_id=stored.id,
-            rule=rule,
-            entity=entity,
-            value=value,
-            window=window,
-            filters=chart.filters if chart else self._filters(rule, window),
-            repeat_hours=self.settings.alert_repeat_hours,
-            data_through=last,
-            thread_ts=before.message_ts,
-            chart=chart,
+        owed = schedules.Owed(value, window.start, window.end) if step.notify else None
+        won = step.event is not None and schedules.move_state(
+            self.db, stored.id, entity, step.event, now, before.notified_at, owed
         )
+        state = step.state if won else before.state
+        queued = won and step.notify
+        schedules.record_evaluation(self.db, stored.id, entity, now, value, state, queued)
+        return f"{entity or 'scope'} {step.event}" if won else ""
 
     def _chart(self, rule: Rule, window) -> Answer | None:
         """What the alert watches, by its entity (or by week), for the fire message's chart."""

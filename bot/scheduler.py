@@ -63,8 +63,9 @@ class Scheduler:
             replace_existing=True,
         )
         self.scheduler.add_job(
-            self.sync, IntervalTrigger(seconds=RESYNC_SECONDS), id="resync", replace_existing=True
-        )
+            self.minutely, IntervalTrigger(seconds=RESYNC_SECONDS), id="resync",
+            replace_existing=True,
+        )  # fmt: skip
         self.scheduler.start()
 
     def sync(self) -> None:
@@ -80,6 +81,13 @@ class Scheduler:
                 self.scheduler.add_job(
                     self._digest, trigger, id=job_id, args=[sub.channel], replace_existing=True
                 )
+
+    def minutely(self) -> None:
+        """Follow the stored subscriptions, and post the alert messages Slack refused before."""
+        self.sync()
+        sent = self.work.deliver_owed(now_utc())
+        if sent:
+            log.warning("delivered %s alert message(s) owed since Slack failed", sent)
 
     def _digest(self, channel: str) -> None:
         for sub in self.work.subscriptions(channel):

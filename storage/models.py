@@ -382,3 +382,26 @@ alert_evaluations = Table(
     Column("error", Text),
     Index(None, "rule_id", "evaluated_at"),
 )
+
+# Alert messages owed to a channel, written in the transaction that moves the alert's state
+# (storage.schedules.move_state) and delivered until Slack takes them (bot.notifications): a
+# state change is never recorded without its message, nor its message lost when Slack fails.
+alert_outbox = Table(
+    "alert_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule_id", Integer, ForeignKey("alert_rules.id"), nullable=False),
+    Column("entity", String(200), nullable=False),
+    Column("event", String(10), nullable=False),  # fired, reminded, resolved
+    Column("value", Float),
+    Column("window_start", Date, nullable=False),
+    Column("window_end", Date, nullable=False),
+    Column("status", String(12), nullable=False),  # pending, delivered, failed, superseded
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("delivered_at", UTCDateTime()),
+    Column("message_ts", String(32)),
+    Column("error", Text),
+    Index(None, "status", "next_attempt_at"),
+)

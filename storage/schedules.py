@@ -5,9 +5,11 @@ the application above (`bot.service`, `bot.notifications`) speaks in records and
 and a second transport or a new rule option changes one module. Records are plain data: the
 rule's language and meaning belong to `insights.alerts`.
 
-Exactly once across processes rests on two kinds of statement here: `swap_state` and
-`touch_notified` are compare-and-set updates (`UPDATE ... WHERE state = 'OK'`), so of two
-evaluations racing, only the one whose update matched goes on to post.
+Exactly once across processes rests on compare-and-set updates: `move_state` changes an
+alert's state only if it is still what the evaluation saw (`UPDATE ... WHERE state = 'OK'`)
+and queues the message it owes in the same transaction, and `take` gives a queued message to
+one sender at a time. At least once rests on the queue (`alert_outbox`): a message stays owed
+until Slack takes it.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from storage import models
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-_subs, _rules, _states, _evals = (
+_subs, _rules, _states, _evals, _outbox = (
     models.digest_subscriptions,
     models.alert_rules,
     models.alert_states,
     models.alert_evaluations,
+    models.alert_outbox,
 )
 
 
@@ -270,36 +273,146 @@ def set_streak(db: Engine, rule_id: int, entity: str, streak: int, value: float 
         )
 
 
-def swap_state(db: Engine, rule_id: int, entity: str, old: str, new: str, now: dt.datetime) -> bool:
-    """old -> new if the state is still `old`: True for the one evaluation that moved it."""
-    with db.begin() as conn:
-        done = conn.execute(
-            update(_states)
-            .where(_key(rule_id, entity), _states.c.state == old)
-            .values(state=new, since=now)
-        )
-        return done.rowcount == 1
+@dataclass(frozen=True)
+class Owed:
+    """What a state change owes its channel: the message's figures, delivered later."""
+
+    value: float | None
+    window_start: dt.date
+    window_end: dt.date
 
 
-def touch_notified(
-    db: Engine, rule_id: int, entity: str, last: dt.datetime | None, now: dt.datetime
+def move_state(
+    db: Engine,
+    rule_id: int,
+    entity: str,
+    event: str,
+    now: dt.datetime,
+    notified: dt.datetime | None,
+    owed: Owed | None,
 ) -> bool:
-    """notified_at last -> now if nobody else moved it: True for the one reminder to post."""
+    """Apply an event by compare-and-set and, in the same transaction, queue its message:
+    True for the one evaluation whose update matched (of two racing, the other does nothing).
+
+    fired: OK -> FIRING; resolved: FIRING -> OK (a fire still waiting to be delivered is then
+    superseded: nobody needs to hear of an alert that is over); reminded: notified_at moves
+    from `notified` to now."""
+    key = _key(rule_id, entity)
+    if event == "fired":
+        move = update(_states).where(key, _states.c.state == "OK").values(state="FIRING", since=now)
+    elif event == "resolved":
+        move = update(_states).where(key, _states.c.state == "FIRING").values(state="OK", since=now)
+    else:
+        move = update(_states).where(key, _states.c.notified_at == notified).values(notified_at=now)
+    with db.begin() as conn:
+        if conn.execute(move).rowcount != 1:
+            return False
+        if event == "resolved":
+            conn.execute(
+                update(_outbox)
+                .where(
+                    _outbox.c.rule_id == rule_id,
+                    _outbox.c.entity == entity,
+                    _outbox.c.event == "fired",
+                    _outbox.c.status.in_(("pending", "sending")),
+                )
+                .values(status="superseded")
+            )
+        if owed is not None:
+            conn.execute(
+                insert(_outbox).values(
+                    rule_id=rule_id, entity=entity, event=event, value=owed.value,
+                    window_start=owed.window_start, window_end=owed.window_end,
+                    status="pending", attempts=0, next_attempt_at=now, created_at=now,
+                )
+            )  # fmt: skip
+        return True
+
+
+@dataclass(frozen=True)
+class OwedMessage:
+    id: int
+    rule_id: int
+    entity: str
+    event: str
+    value: float | None
+    window_start: dt.date
+    window_end: dt.date
+    attempts: int
+    next_attempt_at: dt.datetime
+
+
+def owed(db: Engine, now: dt.datetime, rule_id: int | None = None) -> list[OwedMessage]:
+    """Messages due for delivery (waiting, or taken by a sender whose lease ran out), oldest
+    first, so a fire goes before its reminder and its resolve."""
+    statement = (
+        select(_outbox)
+        .where(_outbox.c.status.in_(("pending", "sending")), _outbox.c.next_attempt_at <= now)
+        .order_by(_outbox.c.id)
+    )
+    if rule_id is not None:
+        statement = statement.where(_outbox.c.rule_id == rule_id)
+    with db.connect() as conn:
+        return [
+            OwedMessage(
+                r.id,
+                r.rule_id,
+                r.entity,
+                r.event,
+                r.value,
+                _day(r.window_start),
+                _day(r.window_end),
+                r.attempts,
+                r.next_attempt_at,
+            )
+            for r in conn.execute(statement)
+        ]
+
+
+def take(db: Engine, message: OwedMessage, now: dt.datetime, lease: dt.timedelta) -> bool:
+    """Take a message to send: True for the one sender that took it; it is due again after
+    `lease` if that sender dies before saying how it went."""
     with db.begin() as conn:
         done = conn.execute(
-            update(_states)
-            .where(_key(rule_id, entity), _states.c.notified_at == last)
-            .values(notified_at=now)
-        )
+            update(_outbox)
+            .where(_outbox.c.id == message.id, _outbox.c.next_attempt_at == message.next_attempt_at,
+                   _outbox.c.status.in_(("pending", "sending")))
+            .values(status="sending", next_attempt_at=now + lease)
+        )  # fmt: skip
         return done.rowcount == 1
 
 
-def set_message(db: Engine, rule_id: int, entity: str, ts: str | None, now: dt.datetime) -> None:
-    """The message a firing entity was announced in (its reminders and resolve thread there)."""
+def delivered(db: Engine, message: OwedMessage, ts: str | None, now: dt.datetime) -> None:
+    """The message is out; a fire's id is where its reminders and resolve will thread."""
     with db.begin() as conn:
         conn.execute(
-            update(_states).where(_key(rule_id, entity)).values(message_ts=ts, notified_at=now)
+            update(_outbox)
+            .where(_outbox.c.id == message.id)
+            .values(status="delivered", delivered_at=now, message_ts=ts, error=None)
         )
+        if message.event == "fired":
+            conn.execute(
+                update(_states)
+                .where(_key(message.rule_id, message.entity))
+                .values(message_ts=ts, notified_at=now)
+            )
+
+
+def not_delivered(
+    db: Engine, message: OwedMessage, error: str, retry_at: dt.datetime | None
+) -> None:
+    """Slack did not take it: try again at `retry_at`, or (None) never."""
+    values = {"attempts": message.attempts + 1, "error": error[:2000]}
+    if retry_at is None:
+        values["status"] = "failed"
+    else:
+        values.update(status="pending", next_attempt_at=retry_at)
+    with db.begin() as conn:
+        conn.execute(update(_outbox).where(_outbox.c.id == message.id).values(**values))
+
+
+def _day(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 def record_evaluation(

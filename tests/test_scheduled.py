@@ -312,3 +312,58 @@ def test_the_default_rule_comes_from_settings(metrics_db, slack):
     assert [(r.channel, r.metric, r.op, r.threshold) for r in rules] == [
         ("CDEFAULT", "roas", "<", 1.5)
     ]
+
+
+def test_an_alert_that_fires_while_slack_fails_is_posted_once_slack_recovers(
+    settings, metrics_db, slack
+):
+    failing = add_rule(metrics_db)  # ROAS 2.22 < 3: fires
+    other = add_rule(metrics_db, metric="cost", op=">", threshold=0.0, channel="COTHER")
+    slack.fail("chat.postMessage", error="internal_error", times=4)  # every try of the first
+    runner = work(settings, metrics_db, slack)
+    report = runner.evaluate_alerts(EVAL)
+    assert report == [f"#{failing}: scope fired", f"#{other}: scope fired"]  # both evaluated
+    assert alerts(slack) and all(c.response.get("ok") is False for c in alerts(slack))
+    assert [c.params["channel"] for c in slack.calls("chat.postMessage") if c.response["ok"]] == [
+        "COTHER"
+    ]  # one failing rule did not stop the other
+    with metrics_db.connect() as conn:
+        runs = {r.job: r.status for r in conn.execute(select(models.job_runs))}
+    assert runs == {f"alert:{failing}": "done", f"alert:{other}": "done"}  # no claim left running
+    # Slack is back: the owed message goes out once, at the next drain after its backoff.
+    assert runner.deliver_owed(EVAL + dt.timedelta(seconds=10)) == 0  # not due yet
+    assert work(settings, metrics_db, slack).deliver_owed(EVAL + dt.timedelta(minutes=2)) == 1
+    assert runner.deliver_owed(EVAL + dt.timedelta(minutes=30)) == 0
+    assert runner.evaluate_alerts(EVAL + dt.timedelta(hours=1)) == [
+        f"#{failing}: no change", f"#{other}: no change",
+    ]  # fmt: skip
+    posted = [c for c in alerts(slack) if c.response["ok"]]
+    assert len(posted) == 1 and "roas for all data is 2.22x" in posted[0].params["text"]
+
+
+def test_a_fire_still_owed_when_the_alert_resolves_is_not_posted(settings, metrics_db, slack):
+    rule = add_rule(metrics_db)
+    slack.fail("chat.postMessage", error="internal_error", times=4)
+    runner = work(settings, metrics_db, slack)
+    runner.evaluate_alerts(EVAL)
+    set_threshold(metrics_db, rule, 2.0)
+    assert runner.evaluate_alerts(EVAL + dt.timedelta(hours=1)) == [f"#{rule}: scope resolved"]
+    assert runner.deliver_owed(EVAL + dt.timedelta(hours=2)) == 0
+    assert [c for c in alerts(slack) if c.response["ok"]] == []
+    with metrics_db.connect() as conn:
+        statuses = [r.status for r in conn.execute(select(models.alert_outbox))]
+    assert statuses == ["superseded"]
+
+
+def test_an_owed_message_is_sent_by_one_sender_only(settings, metrics_db, slack):
+    from storage import schedules
+
+    add_rule(metrics_db)
+    slack.fail("chat.postMessage", error="internal_error", times=4)
+    work(settings, metrics_db, slack).evaluate_alerts(EVAL)
+    later = EVAL + dt.timedelta(minutes=5)
+    [message] = schedules.owed(metrics_db, later)
+    assert schedules.take(metrics_db, message, later, dt.timedelta(minutes=5))
+    assert not schedules.take(metrics_db, message, later, dt.timedelta(minutes=5))
+    assert schedules.owed(metrics_db, later) == []  # taken: not due until its lease runs out
+    assert len(schedules.owed(metrics_db, later + dt.timedelta(minutes=6))) == 1
