@@ -151,6 +151,7 @@ class _Context:
         self.shared = shared
         self._per_influencer: pd.DataFrame | None = None
         self._share: incremental.Share | None = None  # of the totals, for the notes
+        self._lifts: incremental.Lifts | None = None
 
     # --- building blocks -------------------------------------------------------------------
 
@@ -207,9 +208,13 @@ class _Context:
             daily = metrics.daily_by_brand(self.conn, start - dt.timedelta(days=baseline.days), end)
             return incremental.estimate(daily, start, end, baseline)
 
-        if self.shared is None:
-            return compute()
-        return self.shared.get(self.conn, ("lifts", start, end, baseline), compute)
+        if self._lifts is None:  # once per answer, and shared between answers when possible
+            self._lifts = (
+                compute()
+                if self.shared is None
+                else self.shared.get(self.conn, ("lifts", start, end, baseline), compute)
+            )
+        return self._lifts
 
     def _covered_cost(self, key: str | None) -> dict[str | None, float]:
         """Cost by key of the brands with a baseline: what a partly covered iROAS divides by."""

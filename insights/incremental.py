@@ -17,8 +17,9 @@ The 90% interval comes from a circular block bootstrap of the pre-period's resid
 minus weekday mean; blocks of 7 days, so weekly patterns in the noise stay together). Each draw
 builds a pseudo pre-period and a pseudo window from the same resampled days for every brand
 (so multi-brand totals keep their correlation): the window's noise minus the pre-period's error
-of the weekday means is one draw of the estimate's error. The seed is fixed, so the same data
-gives the same interval. `benchmarks/incrementality.py` measures bias and coverage.
+of the weekday means is one draw of the estimate's error (scaled up for the block bootstrap's
+small-sample bias: measured coverage was 87.8% without, 89.7% with). The seed is fixed, so the
+same data gives the same interval. `benchmarks/incrementality.py` measures bias and coverage.
 
 Pure numpy over daily sums, so the benchmark runs the same estimator on simulated brands as the
 engine runs on `daily_sales`.
@@ -221,10 +222,14 @@ def _bootstrap(
     days = days[:, :length] % pre  # circular
     pseudo = residuals[days]  # (draws, pre + window, brands)
     pre_part, window_part = pseudo[:, :pre], np.nan_to_num(pseudo[:, pre:])
-    mean_error = np.zeros((settings.draws, 7, brands))
-    for day in range(7):
-        on = pre_part[:, weekdays[:pre] == day]  # (draws, days of that weekday, brands)
-        seen = (~np.isnan(on)).sum(axis=1)
-        mean_error[:, day] = np.nan_to_num(on).sum(axis=1) / np.maximum(seen, 1)
-    expected_error = mean_error[:, weekdays[pre:]].sum(axis=1)  # (draws, brands)
-    return window_part.sum(axis=1) - expected_error
+    # Pseudo pre-period day j falls on weekday weekdays[j] = (weekdays[0] + j) % 7: grouped by
+    # j % 7 (padded to whole weeks with missing days), the means are the weekdays' means.
+    pad = np.full((settings.draws, -pre % 7, brands), np.nan)
+    weeks = np.concatenate([pre_part, pad], axis=1).reshape(settings.draws, -1, 7, brands)
+    seen = (~np.isnan(weeks)).sum(axis=1)
+    mean_error = np.nan_to_num(weeks).sum(axis=1) / np.maximum(seen, 1)  # (draws, 7, brands)
+    offsets = (weekdays[pre:] - weekdays[0]) % 7
+    expected_error = mean_error[:, offsets].sum(axis=1)  # (draws, brands)
+    # Blocks of l days drawn from n underestimate the variance of sums by about l / n (the
+    # block bootstrap's known small-sample bias): scaled back up by sqrt(n / (n - l)).
+    return (window_part.sum(axis=1) - expected_error) * np.sqrt(pre / (pre - BLOCK_DAYS))

@@ -812,4 +812,6 @@ def _prefixed(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
 def _ids(prefix: str, count: int, min_width: int) -> np.ndarray:
     """Zero-padded ids numbered from 1; they sort as text in numbering order."""
     width = max(min_width, len(str(count)))
+    if count == 0:  # e.g. no posts at all: a campaign that starts after the data ends
+        return np.array([], dtype=f"<U{len(prefix) + width}")
     return np.char.add(prefix, np.char.zfill(np.arange(1, count + 1).astype(str), width))
