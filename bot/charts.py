@@ -29,7 +29,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import warnings
 
+import fontpkg_noto_sans_devanagari
+import fontpkg_noto_sans_tamil
+import fontpkg_noto_sans_telugu
+from matplotlib import font_manager, rcParams
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -45,6 +50,18 @@ from insights.catalogue import TIME_BREAKDOWNS
 from insights.formatting import money, ratio
 from insights.query import FILTER_KEYS
 from insights.results import Answer, Row
+
+# Matplotlib's DejaVu Sans has no Indic letters: a name in Devanagari drew as empty boxes and
+# printed a "Glyph missing" warning per letter. Noto fonts for the scripts of Indian names are
+# registered as fallbacks (matplotlib falls back glyph by glyph along font.family); a letter
+# that no font has is left blank without a warning: a user never sees a library's warning.
+# (Matplotlib places glyphs without shaping: conjuncts read letter by letter.)
+FONTS = (fontpkg_noto_sans_devanagari, fontpkg_noto_sans_tamil, fontpkg_noto_sans_telugu)
+for _package in FONTS:
+    for _path in sorted((_package.ROOT / "files").glob("*.ttf")):
+        font_manager.fontManager.addfont(str(_path))
+rcParams["font.family"] = ["DejaVu Sans", *(package.FAMILY for package in FONTS)]
+warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
 
 PALETTE = {
     "good": "#2a9d6f",  # ROAS at or above target

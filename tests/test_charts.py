@@ -199,3 +199,24 @@ def test_period_labels_are_short_and_name_the_year_where_it_changes():
     assert period_labels(["2026-08", "2026-09"], "month") == ["Aug\n2026", "Sep"]
     assert period_labels([*weeks, "2027-W03"], "week", step=2) == ["W52\n2026", "", "W02\n2027", ""]
     assert period_labels(["odd"], "week") == ["odd"]
+
+
+def test_names_in_indic_scripts_draw_as_letters_without_a_warning():
+    import warnings
+
+    import numpy as np
+
+    def drawn(name: str) -> np.ndarray:
+        return matplotlib.image.imread(
+            io.BytesIO(render_chart(make("roas", "influencer", [row("X", 5e5, 1e5, label=name)])))
+        )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any library warning fails the test
+        devanagari, tamil, latin = drawn("कविता नायर"), drawn("கவிதா"), drawn("Kavita")
+    # Different names give different pixels: the Indic ones are not boxes of one width.
+    assert not np.array_equal(devanagari, latin) and not np.array_equal(tamil, latin)
+    from matplotlib import font_manager
+
+    found = font_manager.findfont(font_manager.FontProperties(family="Noto Sans Devanagari"))
+    assert "Devanagari" in found
