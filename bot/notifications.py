@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import threading
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -45,12 +46,12 @@ from insights.alerts import (
     scope_query,
     transition,
 )
-from insights.digest import Digest, build_digest, iso_week, last_full_week
+from insights.digest import Digest, build_digest, iso_week, last_full_week, week_of
 from insights.engine import Thresholds, answer
 from insights.query import QueryError, Window
 from insights.results import Answer
 from storage import schedules
-from storage.claims import claim_run, finish_run
+from storage.claims import claim_run, finish_run, lapsed_runs, renew_run
 from storage.schedules import StoredRule, Subscription
 
 __all__ = ["Notifications", "Poster", "Subscription"]
@@ -66,7 +67,10 @@ class Poster(Protocol):
     """A transport for scheduled messages. Each call returns the id of the message it posted
     (Slack's ts) or None; it raises DeliveryError or Undeliverable when it cannot."""
 
-    def digest(self, channel: str, digest: Digest) -> str | None: ...
+    def digest(self, channel: str, digest: Digest, key: str | None = None) -> str | None:
+        """Post `digest`; with a `key`, first look for the channel's message marked with it
+        and return that one's id instead of posting again."""
+        ...
 
     def alert(self, channel: str, notice: Notice) -> str | None: ...
 
@@ -78,6 +82,8 @@ class Notifications:
         self, settings: Settings, db: Engine, poster: Poster, thresholds: Thresholds
     ) -> None:
         self.settings, self.db, self.poster, self.thresholds = settings, db, poster, thresholds
+        # Renewed four times a lease while a digest is built and posted.
+        self.lease = dt.timedelta(seconds=settings.scheduler_lease_seconds)
 
     def subscriptions(self, channel: str | None = None) -> list[Subscription]:
         """The digests to schedule (the scheduler syncs its jobs with them)."""
@@ -108,28 +114,71 @@ class Notifications:
         run_day = sub.due(now).date() if claim else now.astimezone(ZoneInfo(sub.timezone)).date()
         week_start, _ = last_full_week(run_day)
         job, period = f"digest:{sub.channel}", iso_week(week_start)
-        if claim and not claim_run(self.db, job, period, now, channel=sub.channel):
+        if not claim:
+            return self._digest_of_week(sub, week_start, None)[0]
+        if not claim_run(self.db, job, period, now, self.lease, channel=sub.channel):
             return "already done"
+        return self._claimed_digest(sub, week_start, job, period, now)
+
+    def _claimed_digest(
+        self, sub: Subscription, week_start: dt.date, job: str, period: str, now: dt.datetime
+    ) -> str:
+        """Build and post a claimed digest, renewing the claim's lease while it works (a
+        process that dies stops renewing, and any scheduler then takes the run over); the post
+        carries its (job, period), so a run taken over after the post does not post again."""
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(self.lease.total_seconds() / 4):
+                renew_run(self.db, job, period, dt.datetime.now(dt.UTC) + self.lease)
+
+        heartbeat = threading.Thread(target=renew, name=f"lease-{job}", daemon=True)
+        heartbeat.start()
         try:
-            digest = self.build(week_start, sub.filters)
-        except (SQLAlchemyError, QueryError) as exc:
-            log.exception("digest for %s failed", sub.channel)
-            outcome, ts = f"failed: {user_message(exc)}", None
-        else:
-            outcome, ts = self.deliver(sub.channel, digest, sub.id or None)
-        if claim:
+            outcome, ts = self._digest_of_week(sub, week_start, f"{job}@{period}")
+        finally:
+            stop.set()
+            heartbeat.join()
             status = "done" if outcome == "posted" else "failed"
             finish_run(self.db, job, period, status, now, message_ts=ts,
                        error=None if status == "done" else outcome)  # fmt: skip
         return outcome
 
-    def deliver(
-        self, channel: str, digest: Digest, subscription_id: int | None = None
+    def _digest_of_week(
+        self, sub: Subscription, week_start: dt.date, key: str | None
     ) -> tuple[str, str | None]:
-        """Post a built digest: ('posted', its id) or ('failed: why', None). A channel that is
-        gone disables its subscription (when it has one) and tells the admins."""
         try:
-            return "posted", self.poster.digest(channel, digest)
+            digest = self.build(week_start, sub.filters)
+        except (SQLAlchemyError, QueryError) as exc:
+            log.warning("digest for %s not built: %s", sub.channel, user_message(exc))
+            return f"failed: {user_message(exc)}", None
+        return self.deliver(sub.channel, digest, sub.id or None, key)
+
+    def resume_lapsed(self, now: dt.datetime) -> list[str]:
+        """Take over the digests whose owner died mid-run (their lease lapsed) and finish
+        them: posted once, since the post looks for its own marker first."""
+        done = []
+        for job, period in lapsed_runs(self.db, "digest:", now):
+            channel = job.removeprefix("digest:")
+            subs = self.subscriptions(channel)
+            if not subs or not claim_run(self.db, job, period, now, self.lease, channel):
+                continue
+            week_start = week_of(period)[0]
+            done.append(f"{channel}: {self._claimed_digest(subs[0], week_start, job, period, now)}")
+        return done
+
+    def deliver(
+        self,
+        channel: str,
+        digest: Digest,
+        subscription_id: int | None = None,
+        key: str | None = None,
+    ) -> tuple[str, str | None]:
+        """Post a built digest: ('posted', its id) or ('failed: why', None). With a `key`, a
+        message of the channel already carrying it counts as posted. A channel that is gone
+        disables its subscription (when it has one) and tells the admins."""
+        try:
+            return "posted", self.poster.digest(channel, digest, key)
         except Undeliverable as exc:
             if subscription_id is not None:
                 schedules.disable_subscription(self.db, subscription_id, exc.code)

@@ -83,8 +83,11 @@ class Scheduler:
                 )
 
     def minutely(self) -> None:
-        """Follow the stored subscriptions, and post the alert messages Slack refused before."""
+        """Follow the stored subscriptions, finish digests whose scheduler died mid-run, and
+        post the alert messages Slack refused before."""
         self.sync()
+        for line in self.work.resume_lapsed(now_utc()):
+            log.warning("took over digest %s", line)
         sent = self.work.deliver_owed(now_utc())
         if sent:
             log.warning("delivered %s alert message(s) owed since Slack failed", sent)

@@ -113,6 +113,11 @@ class Settings(BaseSettings):
         default=None, description="With ALERT_CHANNEL_ID: a default rule roas < this, 7 days."
     )
     alert_channel_id: str | None = Field(default=None, description="Channel of the default rule.")
+    scheduler_lease_seconds: float = Field(
+        default=120,
+        ge=1,
+        description="How long a digest run's claim lasts unless its scheduler renews it.",
+    )
     misfire_grace_hours: float = Field(
         default=6, gt=0, description="How late a missed digest may still be posted."
     )

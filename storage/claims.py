@@ -1,4 +1,4 @@
-"""Claiming work exactly once across processes: the first INSERT of a key wins.
+"""Claiming work exactly once across processes: the first INSERT of a key wins, for a lease.
 
 Slack delivers a `file_share` event at least once (and again with X-Slack-Retry-Num when an
 answer is slow); several bot processes may receive it. Whoever inserts the file id first loads
@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import socket
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage import models
@@ -64,14 +64,14 @@ def claim_run(
     job: str,
     period: str,
     now: dt.datetime,
-    stale_after: dt.timedelta = dt.timedelta(minutes=30),
+    lease: dt.timedelta = dt.timedelta(minutes=30),
     channel: str | None = None,
 ) -> bool:
-    """Claim (job, period) for this process. True for exactly one claimant.
+    """Claim (job, period) for this process, for `lease`. True for exactly one claimant.
 
-    The unique (job, period) key settles races between schedulers. A claim left `running` by a
-    process that died is taken over once it is older than `stale_after`; a finished run is never
-    repeated.
+    The unique (job, period) key settles races between schedulers. A claim left `running` is
+    taken over once its lease has lapsed: its owner died, or stopped renewing it (`renew_run`);
+    a finished run is never repeated.
     """
     table = models.job_runs
     values = {
@@ -80,6 +80,7 @@ def claim_run(
         "status": "running",
         "owner": owner_id(),
         "claimed_at": now,
+        "lease_until": now + lease,
         "channel": channel,
     }
     insert = (
@@ -96,11 +97,45 @@ def claim_run(
                 table.c.job == job,
                 table.c.period == period,
                 table.c.status == "running",
-                table.c.claimed_at < now - stale_after,
+                or_(
+                    table.c.lease_until < now,
+                    table.c.lease_until.is_(None) & (table.c.claimed_at < now - lease),
+                ),
             )
-            .values(owner=owner_id(), claimed_at=now)
+            .values(owner=owner_id(), claimed_at=now, lease_until=now + lease)
         )
         return conn.execute(takeover).rowcount == 1
+
+
+def renew_run(engine: Engine, job: str, period: str, until: dt.datetime) -> bool:
+    """Extend this process's claim while it works; False when it is no longer this process's."""
+    table = models.job_runs
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(table)
+            .where(
+                table.c.job == job,
+                table.c.period == period,
+                table.c.status == "running",
+                table.c.owner == owner_id(),
+            )
+            .values(lease_until=until)
+        )
+        return done.rowcount == 1
+
+
+def lapsed_runs(engine: Engine, prefix: str, now: dt.datetime) -> list[tuple[str, str]]:
+    """(job, period) of runs left `running` whose lease has lapsed: their owners died."""
+    table = models.job_runs
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(table.c.job, table.c.period).where(
+                table.c.job.startswith(prefix),
+                table.c.status == "running",
+                table.c.lease_until < now,
+            )
+        )
+        return [(r.job, r.period) for r in rows]
 
 
 def finish_run(

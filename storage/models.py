@@ -314,6 +314,7 @@ job_runs = Table(
     Column("status", String(20), nullable=False),  # running, done, failed, skipped
     Column("owner", String(100), nullable=False),  # host:pid of the claimant
     Column("claimed_at", UTCDateTime(), nullable=False),
+    Column("lease_until", UTCDateTime()),  # the owner renews it; once it lapses, anyone may
     Column("finished_at", UTCDateTime()),
     Column("channel", String(64)),
     Column("message_ts", String(32)),

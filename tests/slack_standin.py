@@ -60,7 +60,7 @@ MAX_MESSAGE_TEXT = 40_000
 RESPONSE_URL_LIMIT = 5  # Slack accepts at most five posts to one response_url
 
 # Parameters Slack accepts as JSON-encoded strings inside form bodies.
-_JSON_PARAMS = ("blocks", "files", "attachments")
+_JSON_PARAMS = ("blocks", "files", "attachments", "metadata")
 
 _LOGIN_PAGE = (
     '<!DOCTYPE html><html lang="en-US"><head><meta charset="utf-8">'
@@ -234,6 +234,19 @@ def _check_blocks(blocks: Any) -> None:
         )
 
 
+def _checked_metadata(metadata: Any) -> dict[str, Any] | None:
+    """Message metadata as Slack takes it: an event_type and an object event_payload."""
+    if metadata is None:
+        return None
+    if (
+        not isinstance(metadata, dict)
+        or not isinstance(metadata.get("event_type"), str)
+        or not isinstance(metadata.get("event_payload"), dict)
+    ):
+        raise _SlackError("invalid_metadata_format")
+    return metadata
+
+
 def _check_message(params: dict[str, Any], require_content: bool = True) -> None:
     text = params.get("text")
     blocks = params.get("blocks")
@@ -331,6 +344,7 @@ class SlackStandIn:
         self._responses: list[tuple[str, dict[str, Any]]] = []
         self._failures: dict[str, deque[_Failure]] = {}
         self._delays: dict[str, deque[float]] = {}
+        self._holding: dict[str, int] = {}  # delayed calls being held right now
         self._not_member: set[str] = set()
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
@@ -343,6 +357,7 @@ class SlackStandIn:
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
             "apps.connections.open": self._apps_connections_open,
+            "conversations.history": self._conversations_history,
         }
 
     # ----------------------------------------------------------------- lifecycle
@@ -512,6 +527,11 @@ class SlackStandIn:
         with self._lock:
             self._delays.setdefault(method, deque()).extend([seconds] * times)
 
+    def holding(self, method: str) -> bool:
+        """Whether a delayed call of ``method`` has arrived and is being held now."""
+        with self._lock:
+            return self._holding.get(method, 0) > 0
+
     def set_channel_membership(self, channel: str, member: bool) -> None:
         """Whether the bot is in ``channel``; outside it, posting and sharing files fail."""
         with self._lock:
@@ -570,7 +590,11 @@ class SlackStandIn:
             delays = self._delays.get(method)
             hang = delays.popleft() if delays else 0.0
         if hang:
+            with self._lock:
+                self._holding[method] = self._holding.get(method, 0) + 1
             time.sleep(hang)  # a slow Slack: other requests are served meanwhile
+            with self._lock:
+                self._holding[method] -= 1
         with self._lock:
             token: str | None = None
             params: dict[str, Any] = {}
@@ -695,10 +719,36 @@ class SlackStandIn:
             "thread_ts": params.get("thread_ts"),
             "user": self.bot_user_id,
             "bot_id": self.bot_id,
+            "metadata": _checked_metadata(params.get("metadata")),
         }
         self._messages[(channel, ts)] = message
         reply = {k: v for k, v in message.items() if k != "channel" and v is not None}
         return {"channel": channel, "ts": ts, "message": {"type": "message", **reply}}
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A channel's messages newest first (top-level ones: replies stay in their thread);
+        `metadata` only with include_all_metadata, as Slack does."""
+        self._require(params, "channel")
+        channel = params["channel"]
+        self._check_member(channel)
+        oldest = float(params.get("oldest") or 0)
+        limit = min(int(params.get("limit") or 100), 999)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = sorted(
+            (
+                m for (c, ts), m in self._messages.items()
+                if c == channel and float(ts) > oldest and m.get("thread_ts") in (None, ts)
+            ),
+            key=lambda m: float(m["ts"]),
+            reverse=True,
+        )  # fmt: skip
+        messages = [
+            {"type": "message", **{k: v for k, v in m.items()
+                                   if k != "channel" and v is not None
+                                   and (with_metadata or k != "metadata")}}
+            for m in found[:limit]
+        ]  # fmt: skip
+        return {"messages": messages, "has_more": len(found) > limit}
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         self._require(params, "channel", "ts")

@@ -367,3 +367,34 @@ def test_an_owed_message_is_sent_by_one_sender_only(settings, metrics_db, slack)
     assert not schedules.take(metrics_db, message, later, dt.timedelta(minutes=5))
     assert schedules.owed(metrics_db, later) == []  # taken: not due until its lease runs out
     assert len(schedules.owed(metrics_db, later + dt.timedelta(minutes=6))) == 1
+
+
+def test_a_digest_whose_scheduler_died_before_posting_is_posted_by_another_once(
+    settings, db, slack
+):
+    lease = dt.timedelta(seconds=settings.scheduler_lease_seconds)
+    sub = subscribe(db)
+    assert claim_run(db, "digest:CDIGEST", "2025-W23", MONDAY, lease)  # then: kill -9
+    other = work(settings, db, slack)
+    assert other.run_digest(sub, MONDAY + dt.timedelta(seconds=5)) == "already done"
+    assert other.resume_lapsed(MONDAY + dt.timedelta(seconds=30)) == []  # its lease still runs
+    later = MONDAY + lease + dt.timedelta(seconds=1)
+    assert other.resume_lapsed(later) == ["CDIGEST: posted"]
+    assert other.resume_lapsed(later + dt.timedelta(minutes=10)) == []
+    assert len(digests(slack)) == 1
+
+
+def test_a_digest_whose_scheduler_died_after_posting_is_not_posted_again(settings, db, slack):
+    lease = dt.timedelta(seconds=settings.scheduler_lease_seconds)
+    sub = subscribe(db)
+    dying = work(settings, db, slack)
+    assert claim_run(db, "digest:CDIGEST", "2025-W23", MONDAY, lease)
+    built = dying.build(dt.date(2025, 6, 2), sub.filters)
+    dying.poster.digest("CDIGEST", built, "digest:CDIGEST@2025-W23")  # posted, then kill -9
+    later = MONDAY + dt.timedelta(minutes=40)
+    assert work(settings, db, slack).resume_lapsed(later) == ["CDIGEST: posted"]
+    [message] = digests(slack)  # found by its marker, not posted twice
+    assert message.params["metadata"]["event_payload"] == {"key": "digest:CDIGEST@2025-W23"}
+    with db.connect() as conn:
+        [run] = list(conn.execute(select(models.job_runs)))
+    assert (run.status, run.message_ts) == ("done", message.response["ts"])

@@ -208,3 +208,29 @@ def test_slack_hanging_on_posts_does_not_hold_up_the_next_answer(app, slack):
         "chat.postMessage", timeout=30, where=lambda c: "top=7" in json.dumps(c.params)
     )
     assert posted.time - sent < 5.0  # not after the hanging ones (8 s)
+
+
+def test_a_command_is_acknowledged_in_time_when_the_store_hangs(slack, pg_url):
+    """PostgreSQL with alert_rules locked by another session: /alert list cannot read, yet is
+    acknowledged within Slack's 3 s, and answered through the response_url once it can."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from storage.db import open_store
+
+    db = open_store(pg_url)
+    app = app_for(slack, db)
+    locker = db.connect()
+    locked = locker.begin()
+    locker.execute(text("LOCK TABLE alert_rules IN ACCESS EXCLUSIVE MODE"))
+    url = slack.response_url()
+    started = time.monotonic()
+    acked = _ack(dispatch(app, slash_command_body("/alert", "list", url)))
+    assert time.monotonic() - started < 2.5 and acked == "Working on it…"
+    threading.Timer(1.0, locked.rollback).start()
+    [reply] = slack.wait_for_responses(url=url, timeout=30)
+    assert reply["text"].startswith("No alert rules in")
+    locker.close()
+    db.dispose()

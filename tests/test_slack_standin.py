@@ -412,3 +412,18 @@ def test_a_delayed_method_is_slow_and_others_are_not(standin: SlackStandIn, clie
     assert time.monotonic() - started >= 1.5
     client.chat_postMessage(channel="C1", text="b")  # the delay was for one call only
     assert time.monotonic() - started < 3.0
+
+
+def test_history_returns_messages_newest_first_with_metadata_on_request(
+    standin: SlackStandIn, client: WebClient
+):
+    marker = {"event_type": "roasbot_digest", "event_payload": {"job": "digest:C1", "period": "W"}}
+    first = client.chat_postMessage(channel="C1", text="one", metadata=marker)["ts"]
+    client.chat_postMessage(channel="C1", text="reply", thread_ts=first)
+    second = client.chat_postMessage(channel="C1", text="two")["ts"]
+    plain = client.conversations_history(channel="C1")["messages"]
+    assert [m["ts"] for m in plain] == [second, first] and "metadata" not in plain[1]
+    full = client.conversations_history(channel="C1", include_all_metadata=True)["messages"]
+    assert full[1]["metadata"] == marker
+    with pytest.raises(SlackApiError, match="invalid_metadata_format"):
+        client.chat_postMessage(channel="C1", text="x", metadata={"event_type": 3})

@@ -35,7 +35,7 @@ class ConsolePoster:
     def __init__(self, settings: Settings, charts: Path, out: TextIO = sys.stdout) -> None:
         self.settings, self.charts, self.out = settings, charts, out
 
-    def digest(self, channel: str, digest: Digest) -> str | None:
+    def digest(self, channel: str, digest: Digest, key: str | None = None) -> str | None:
         print(text.digest_text(digest, self.settings.currency), file=self.out)
         if digest.has_data:
             trend = digest.trend_answer()

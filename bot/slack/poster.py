@@ -26,6 +26,7 @@ from insights.results import Answer
 
 log = logging.getLogger(__name__)
 
+DIGEST_EVENT = "roasbot_digest"  # message metadata marking a scheduled digest with its run
 FATAL = {
     "channel_not_found",
     "not_in_channel",
@@ -103,13 +104,33 @@ class SlackPoster:
         except DeliveryError as exc:
             log.warning("chart %s not uploaded to %s: %s", filename, channel, exc.code)
 
-    def digest(self, channel: str, digest: Digest) -> str:
+    def digest(self, channel: str, digest: Digest, key: str | None = None) -> str:
+        if key is not None and (posted := self._marked(channel, key)) is not None:
+            log.warning("digest %s was posted before (%s): not posting it again", key, posted)
+            return posted
         text, message = blocks.digest_message(digest, self.settings.currency)
-        ts = self._post(channel, text, blocks=message)
+        marker = {"event_type": DIGEST_EVENT, "event_payload": {"key": key}} if key else None
+        ts = self._post(channel, text, blocks=message, metadata=marker)
         if digest.has_data:
             self.chart(digest.trend_answer(), channel, ts, f"digest-{digest.week}.png",
                        f"Weekly trend to {digest.week}")  # fmt: skip
         return ts
+
+    def _marked(self, channel: str, key: str) -> str | None:
+        """The ts of the channel's recent message carrying `key` (a run's own marker), if any."""
+        try:
+            history = self._call(self.client.conversations_history, channel=channel, limit=100,
+                                 include_all_metadata=True)  # fmt: skip
+        except DeliveryError as exc:  # no history to read (a scope missing): post as before
+            log.warning("could not read %s's history (%s) to look for a digest", channel, exc.code)
+            return None
+        for message in history.get("messages", []):
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == DIGEST_EVENT and (
+                (metadata.get("event_payload") or {}).get("key") == key
+            ):
+                return message["ts"]
+        return None
 
     def alert(self, channel: str, notice: Notice) -> str | None:
         currency = self.settings.currency

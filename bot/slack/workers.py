@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 WORKERS = 4  # computing: the two cores and the database are the limit
 POSTERS = 8  # waiting on Slack: mostly idle threads
 
@@ -26,6 +28,11 @@ def in_background(work: Callable[..., object], *args: object) -> None:
     """Compute `work(*args)` in the computing pool; an exception is logged, never lost in
     silence (the user was already answered, and `work` tells them of failures it expects)."""
     _COMPUTE.submit(_logged, work, args)
+
+
+def soon(work: Callable[..., T], *args: object) -> Future[T]:
+    """`work(*args)` in the computing pool, for a caller that waits a bounded time for it."""
+    return _COMPUTE.submit(work, *args)
 
 
 def to_slack(work: Callable[..., object], *args: object) -> None:

@@ -1,4 +1,5 @@
-"""alert outbox: messages owed to a channel, recorded with the state change that owes them
+"""alert outbox: messages owed to a channel, recorded with the state change that owes them;
+a lease on job runs
 
 Revision ID: 0007
 Revises: 0006
@@ -15,6 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.add_column("job_runs", sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "alert_outbox",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -46,3 +48,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_alert_outbox_status_next_attempt_at"), table_name="alert_outbox")
     op.drop_table("alert_outbox")
+    op.drop_column("job_runs", "lease_until")
