@@ -344,7 +344,8 @@ class _Context:
         result.rows, more = _top(rows, self.query.top, chronological=by in TIME_BREAKDOWNS)
         if more:
             which = "the latest " if by in TIME_BREAKDOWNS else ""
-            result.notes.append(f"showing {which}{len(result.rows)} of {len(rows)} {by} rows")
+            shown, total = (sum(r.key != "undated" for r in part) for part in (result.rows, rows))
+            result.notes.append(f"showing {which}{shown} of {total} {by} rows")
         return result
 
     def breakdown(self, by: str) -> list[Row]:

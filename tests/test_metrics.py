@@ -310,3 +310,37 @@ def test_conversion_rate_is_orders_over_the_reach_of_posts_in_scope(db):
     assert rows["D"]["conversion_rate"] is None  # no post reached anyone: n/a, never 0
     mb = ask(db, f"/roas {WINDOW} brand=MuscleBlaze")["totals"]
     assert mb["conversion_rate"] == pytest.approx(3 / 2_000 * 100, abs=1e-4)
+
+
+def test_one_spelling_per_brand_whatever_a_payout_wrote(db, tmp_path):
+    # A payout of D (who sold nothing) naming "muscleblaze": by=brand still has one row for
+    # MuscleBlaze, spelled as the tracking data spells it, with that payout's cost in it.
+    extra = tmp_path / "payouts.csv"
+    extra.write_text(
+        "payout_id,influencer_id,basis,total_payout,payout_date,brand,campaign\n"
+        "P6,D,post,70,2025-03-05,muscleblaze,\n"
+    )
+    assert ingest_files(db, [Upload.from_path(extra)]).ok
+    brands = ask(db, f"/roas {WINDOW} by=brand")["rows"]
+    assert [r["key"] for r in brands if r["key"].lower() == "muscleblaze"] == ["MuscleBlaze"]
+    mb = by_key({"rows": brands})["MuscleBlaze"]
+    assert mb["cost"] == pytest.approx(1233.33 + 70, abs=0.01)
+    assert ask(db, f"/roas {WINDOW} brand=muscleblaze")["filters"] == {"brand": ["MuscleBlaze"]}
+
+
+def test_time_breakdowns_keep_the_latest_periods_and_say_so(db):
+    weeks = ask(db, "/roas by=week top=1")  # attributed sales and cost in W09 and W10 only
+    assert [r["key"] for r in weeks["rows"]] == ["2025-W10", "undated"]  # the latest, not W09
+    assert "showing the latest 1 of 2 week rows" in weeks["notes"]
+
+
+def test_tiers_read_alike_everywhere_and_notes_say_something(db):
+    personas = ask(db, "/personas min_influencers=1")
+    first = personas["rows"][0]
+    assert (first["key"], first["label"]) == ("macro · Health", "Macro · Health")
+    tiers = ask(db, "/roas by=tier")
+    assert {r["label"] for r in tiers["rows"]} == {"Nano", "Micro", "Macro", "Mega"}
+    assert ask(db, "/roas tier=macro")["filters"] == {"tier": ["Macro"]}
+    under = ask(db, f"/underperformers {WINDOW}")["notes"]
+    assert "2 influencers with ROAS below 1" in under  # no "spend of at least 0"
+    assert not [n for n in ask(db, "/personas")["notes"] if "under 0" in n]
