@@ -74,35 +74,47 @@ shares AS (
       AND (w.lo IS NULL OR p.payout_date >= w.lo) AND (w.hi IS NULL OR p.payout_date <= w.hi)
 ),
 lift_window AS (  -- the concrete window: without from/to, the first to the last date of data
-    SELECT coalesce(w.lo, m.lo) AS lo, coalesce(w.hi, m.hi) AS hi,
-           coalesce(w.hi, m.hi) - coalesce(w.lo, m.lo) + 1 AS d
+    SELECT coalesce(w.lo, m.lo) AS lo, coalesce(w.hi, m.hi) AS hi
     FROM win AS w CROSS JOIN (SELECT min(date) AS lo, max(date) AS hi FROM tracking) AS m
 ),
-daily AS (  -- per brand and day; GROUPING SETS adds the all-brands day (brand NULL, g = 1)
-    SELECT t.brand, GROUPING(t.brand) AS g, t.date,
-           coalesce(sum(t.revenue) FILTER (WHERE t.influencer_id IS NOT NULL), 0) AS attr_rev,
-           coalesce(sum(t.orders) FILTER (WHERE t.influencer_id IS NOT NULL), 0) AS attr_orders,
-           coalesce(sum(t.revenue) FILTER (WHERE t.influencer_id IS NULL), 0) AS other_rev,
-           count(*) FILTER (WHERE t.influencer_id IS NULL) AS other_rows
+pre AS (  -- each brand's days with rows in the 56 days before the window: organic revenue
+    SELECT t.brand, t.date,
+           coalesce(sum(t.revenue) FILTER (WHERE t.influencer_id IS NULL), 0) AS other
     FROM tracking AS t CROSS JOIN lift_window AS lw
-    WHERE t.date >= lw.lo - lw.d AND t.date <= lw.hi
-    GROUP BY GROUPING SETS ((t.brand, t.date), (t.date))
+    WHERE t.date >= lw.lo - 56 AND t.date < lw.lo
+    GROUP BY t.brand, t.date
 ),
-lift AS (  -- baseline: pre-period, else quiet days in the window, else 0
-    SELECT x.brand, x.g,
-           x.everything - x.d * CASE WHEN x.pre_rows > 0 THEN x.pre_other / x.d
-                                     WHEN x.quiet_days > 0 THEN x.quiet_other / x.quiet_days
-                                     ELSE 0 END AS lift
-    FROM (SELECT d.brand, d.g, lw.d,
-                 sum(d.other_rows) FILTER (WHERE d.date < lw.lo) AS pre_rows,
-                 coalesce(sum(d.other_rev) FILTER (WHERE d.date < lw.lo), 0) AS pre_other,
-                 lw.d - count(*) FILTER (WHERE d.date >= lw.lo AND d.attr_orders > 0) AS quiet_days,
-                 coalesce(sum(d.other_rev) FILTER (WHERE d.date >= lw.lo AND d.attr_orders <= 0),
-                          0) AS quiet_other,
-                 coalesce(sum(d.attr_rev + d.other_rev) FILTER (WHERE d.date >= lw.lo), 0)
-                     AS everything
-          FROM daily AS d CROSS JOIN lift_window AS lw
-          GROUP BY d.brand, d.g, lw.d, lw.lo) AS x
+base AS (  -- brands with a baseline: rows on 28 of those days
+    SELECT p.brand, avg(p.other) AS overall FROM pre AS p GROUP BY p.brand HAVING count(*) >= 28
+),
+by_weekday AS (
+    SELECT p.brand, extract(isodow FROM p.date) AS dow, avg(p.other) AS mean
+    FROM pre AS p GROUP BY p.brand, extract(isodow FROM p.date)
+),
+expected AS (  -- the weekday's mean for each day of the window
+    SELECT b.brand, sum(coalesce(w.mean, b.overall)) AS expected
+    FROM base AS b CROSS JOIN lift_window AS lw
+    CROSS JOIN generate_series(lw.lo, lw.hi, interval '1 day') AS s(day)
+    LEFT JOIN by_weekday AS w ON w.brand = b.brand AND w.dow = extract(isodow FROM s.day)
+    GROUP BY b.brand
+),
+brand_lift AS (  -- all of a brand's revenue in the window, less what it would have sold anyway
+    SELECT i.brand, i.everything - e.expected AS lift, i.attributed
+    FROM (SELECT t.brand, sum(t.revenue) AS everything,
+                 coalesce(sum(t.revenue) FILTER (WHERE t.influencer_id IS NOT NULL), 0)
+                     AS attributed
+          FROM tracking AS t CROSS JOIN lift_window AS lw
+          WHERE t.date BETWEEN lw.lo AND lw.hi
+          GROUP BY t.brand) AS i
+    LEFT JOIN expected AS e ON e.brand = i.brand
+),
+lift AS (  -- all data: the lifts of the brands with attributed revenue, when each has a
+           -- baseline (partial coverage divides by the covered brands' cost: not in this data,
+           -- tests/test_metrics.py checks it)
+    SELECT CASE WHEN count(*) FILTER (WHERE attributed > 0 AND lift IS NULL) = 0
+                 AND count(*) FILTER (WHERE attributed > 0) > 0
+                THEN sum(lift) FILTER (WHERE attributed > 0) END AS lift
+    FROM brand_lift
 ),
 by_brand AS (  -- brands with sales in the window or cost (cost may have no brand)
     SELECT brand, sum(revenue) AS revenue, sum(orders) AS orders, sum(cost) AS cost
@@ -125,13 +137,13 @@ ranked AS (
 SELECT 'total', '', '', t.revenue, t.orders, round(t.cost::numeric, 2),
        round((t.revenue / NULLIF(t.cost, 0))::numeric, 4),
        round((l.lift / NULLIF(t.cost, 0))::numeric, 4), NULL
-FROM totals AS t LEFT JOIN lift AS l ON l.g = 1
+FROM totals AS t LEFT JOIN lift AS l ON true
 UNION ALL
 SELECT * FROM (
     SELECT 'row', coalesce(r.brand, 'unattributed'), coalesce(r.brand, 'Unattributed cost'),
            r.revenue, r.orders, round(r.cost::numeric, 2), round(r.roas::numeric, 4),
            round((l.lift / NULLIF(r.cost, 0))::numeric, 4), NULL
-    FROM ranked AS r LEFT JOIN lift AS l ON l.g = 0 AND l.brand = r.brand
+    FROM ranked AS r LEFT JOIN brand_lift AS l ON l.brand = r.brand
     WHERE r.rank <= 10
     ORDER BY r.rank
 ) AS top_rows;
