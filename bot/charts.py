@@ -40,11 +40,11 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
-from bot.labels import window_iso
-from insights.catalogue import TIME_BREAKDOWNS
+from bot.labels import SHOWN_DRIVERS, signed, value_text, window_iso
+from insights.catalogue import TIME_BREAKDOWNS, metric
 from insights.formatting import money, ratio
 from insights.query import FILTER_KEYS
-from insights.results import Answer, Row
+from insights.results import Answer, Explained, Row
 
 PALETTE = {
     "good": "#2a9d6f",  # ROAS at or above target
@@ -78,9 +78,11 @@ _HALO = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"
 
 def render_chart(answer: Answer, *, currency: str = "INR", target: float = 1.0) -> bytes | None:
     """PNG bytes of the one chart that suits the answer, or None when none does (e.g. no rows)."""
-    if not answer.rows:
+    if isinstance(answer, Explained):
+        figure = _waterfall_chart(answer, currency)
+    elif not answer.rows:
         return None
-    if answer.command == "underperformers":
+    elif answer.command == "underperformers":
         figure = _waste_chart(answer, currency)
     elif answer.by in TIME_BREAKDOWNS:
         figure = _time_chart(answer, currency, target)
@@ -288,6 +290,75 @@ def _time_chart(answer: Answer, currency: str, target: float) -> Figure | None:
     return figure
 
 
+def waterfall_steps(answer: Explained) -> list[tuple[str, float, float]]:
+    """(name, from, to) of each bar: the comparison window's value, the segments pushing up
+    and down most (SHOWN_DRIVERS each way), the rest together, the current window's value.
+    The steps add up, so the last bar ends where the running total does."""
+    spec, start = metric(answer.metric), answer.comparison.value(answer.metric)
+    end = answer.totals.value(answer.metric)
+    assert start is not None and end is not None
+    shown = answer.ranked(up=True, count=SHOWN_DRIVERS) + answer.ranked(
+        up=False, count=SHOWN_DRIVERS
+    )
+    rest = [c for c in answer.contributions if c not in shown]
+    steps = [(f"{spec.label} {window_iso(answer.comparison_from, answer.comparison_to)}",
+              0.0, float(start))]  # fmt: skip
+    level = float(start)
+    for c in shown:
+        status = "" if c.status == "continuing" else f" ({c.status})"
+        steps.append((_truncate(c.label, LABEL_CHARS - len(status)) + status, level,
+                      level + (c.points or 0.0)))  # fmt: skip
+        level += c.points or 0.0
+    if rest:
+        others = sum(c.points or 0.0 for c in rest)
+        steps.append((f"{len(rest)} others", level, level + others))
+        level += others
+    steps.append((f"{spec.label} {window_iso(answer.window_from, answer.window_to)}", 0.0,
+                  float(end)))  # fmt: skip
+    return steps
+
+
+def _waterfall_chart(answer: Explained, currency: str) -> Figure | None:
+    """From the earlier value to the current one, each bar a segment's contribution: the eye
+    follows the running total, the colour says which way it pushed. The axis spans the running
+    totals, not 0: contributions of 0.05 on a 4.5x ROAS would otherwise be invisible, so the two
+    end bars are drawn from the axis edge and carry their values."""
+    if not answer.split:
+        return None  # the change has no parts: the text says so, a chart of nothing would not
+    steps = waterfall_steps(answer)
+    figure, ax = _figure(answer, currency, rows=len(steps))
+    levels = [v for _, a, b in steps[1:-1] for v in (a, b)] + [steps[0][2], steps[-1][2]]
+    low, high = min(levels), max(levels)
+    pad = (high - low) * 0.25 or abs(high) * 0.1 or 1.0
+    edge = low - pad
+    half = _bar_height(len(steps)) / 2
+    boxes, colours = [], []
+    for i, (_, a, b) in enumerate(steps):
+        total = i in (0, len(steps) - 1)
+        x0, x1 = (edge, b) if total else (min(a, b), max(a, b))
+        boxes.append((x0, x1, i - half, i + half))
+        colours.append(PALETTE["roas"] if total else PALETTE["good"] if b >= a else PALETTE["loss"])
+    _rectangles(ax, boxes, colours)
+    ax.set_xlim(edge, high + pad)
+    for i, (_, a, b) in enumerate(steps):
+        total = i in (0, len(steps) - 1)
+        text = (
+            value_text(answer.metric, b, currency, compact=True)
+            if total
+            else signed(answer.metric, b - a, currency)
+        )
+        ax.text(max(a, b) + pad * 0.04, i, text, va="center", fontsize=FONT["bar"],
+                color=PALETTE["ink"])  # fmt: skip
+    _bar_axis(ax, [name for name, _, _ in steps], [False] * len(steps))
+    if metric(answer.metric).unit == "money":
+        _money_axis(ax.xaxis, currency)
+    elif metric(answer.metric).unit == "ratio":
+        _ratio_axis(ax.xaxis)
+    ax.set_xlabel(f"{metric(answer.metric).label}: each segment's part of the change",
+                  fontsize=FONT["tick"], color=PALETTE["soft"])  # fmt: skip
+    return figure
+
+
 # --- shared pieces ----------------------------------------------------------------------------
 
 
@@ -324,6 +395,14 @@ def _figure(
 
 def _subtitle(answer: Answer, currency: str) -> str:
     """Scope totals, so a top-10 chart still says how big the whole is."""
+    if isinstance(answer, Explained):
+        return f"Against {window_iso(answer.comparison_from, answer.comparison_to)} — " + (
+            " · ".join(
+                f"{metric(n).label} {value_text(n, answer.comparison.value(n), currency, True)}"
+                f" → {value_text(n, answer.totals.value(n), currency, True)}"
+                for n in dict.fromkeys((answer.metric, "revenue", "cost"))
+            )
+        )
     t = answer.totals
     totals = (
         f"revenue {money(t.revenue, currency, compact=True)} · "

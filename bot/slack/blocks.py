@@ -17,7 +17,7 @@ from insights.catalogue import HEADLINE
 from insights.digest import Digest
 from insights.formatting import money, ratio
 from insights.query import to_text
-from insights.results import Answer, Metrics
+from insights.results import Answer, Explained, Metrics, WhatIf
 from storage.ingest import FileResult
 
 MAX_BLOCKS = 50
@@ -80,11 +80,15 @@ def answer_message(
     buttons: bool = True,
 ) -> tuple[str, list[dict]]:
     """(fallback text, blocks) for an answer posted in a channel."""
+    if isinstance(answer, Explained):
+        return why_message(answer, query_text, currency=currency, buttons=buttons)
     t = answer.totals
     blocks: list[dict] = [
         _header(f"{answer.title} · {window_label(answer)}"),
         {"type": "section", "fields": figure_fields(t, previous, currency)},
     ]
+    if isinstance(answer, WhatIf):
+        blocks.append(section("\n".join(labels.whatif_lines(answer, currency))))
     if answer.subject:
         s = answer.subject
         blocks.append(
@@ -111,6 +115,36 @@ def answer_message(
         f"{labels.scope_label(answer.filters)})"
     )
     return fallback, blocks[:MAX_BLOCKS]
+
+
+def why_message(
+    answer: Explained, query_text: str, *, currency: str = "INR", buttons: bool = True
+) -> tuple[str, list[dict]]:
+    """`why`: the one-line summary, both windows' figures, the segments pushing each way."""
+    blocks: list[dict] = [_header(f"{answer.title} · {window_label(answer)}")]
+    summary = answer.title
+    if answer.comparison_from is not None:
+        summary = labels.why_summary(answer, currency)
+        names = labels.why_totals(answer)
+        blocks += [
+            section(f"*{summary}*"),
+            {"type": "section",
+             "fields": figure_fields(answer.totals, answer.comparison, currency, names)},
+            _context(f"Against {labels.comparison_label(answer)}: " + " · ".join(
+                f"{label} {value}"
+                for label, value, _ in labels.figures(answer.comparison, names, None, currency)
+            )),
+        ]  # fmt: skip
+    for title, lines in labels.why_sections(answer, currency):
+        blocks.append(section(f"*{title}*\n" + "\n".join(f"• {line}" for line in lines)))
+    context = [f"_{_clip(n, 300)}_" for n in answer.notes]
+    if answer.data_through is not None:
+        context.append(labels.data_through(answer.data_through))
+    context.append(f"Filters: {labels.scope_label(answer.filters)} · `/roas {query_text}`")
+    blocks.append(_context(" · ".join(context)))
+    if buttons:
+        blocks.append(action_buttons(query_text))
+    return summary, blocks[:MAX_BLOCKS]
 
 
 def _table_block(answer: Answer, currency: str) -> str:
