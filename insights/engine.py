@@ -521,7 +521,7 @@ class _Context:
                 "by= takes a breakdown such as influencer, brand or persona"
             )
         from_posts = {spec.name, spec.numerator, spec.denominator} & {"posts", "reach"}
-        if from_posts and not BREAKDOWN[by].per_post:
+        if from_posts and BREAKDOWN[by].kind == "product":
             raise QueryError(
                 f"{spec.label} comes from posts, which have no {by}: break it down by "
                 "influencer, platform, category, gender, tier or persona"

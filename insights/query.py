@@ -355,6 +355,10 @@ def _iso_date(key: str, value: str) -> dt.date:
 
 def _period(value: str) -> str:
     period = value.lower()
+    if ".." in period:  # FROM..TO: dates where from=/to= are taken (whatif's segments)
+        start, _, end = period.partition("..")
+        first, last = _iso_date("period", start), _iso_date("period", end)
+        return f"{first.isoformat()}..{last.isoformat()}"
     if period not in PERIODS:
         raise QueryError(
             f"no period '{value}'{_closest(period, PERIODS)}\nPeriods: {', '.join(PERIODS)}"
@@ -401,8 +405,11 @@ def period_window(period: str, today: dt.date) -> Window:
     """The dates a period keyword covers, counted in the team's time zone.
 
     `last_Nd` is the N full days ending yesterday: today is not over, and a partial day makes
-    every comparison look like a drop. The calendar periods run to today.
+    every comparison look like a drop. The calendar periods run to today; FROM..TO is its dates.
     """
+    if ".." in period:
+        start, _, end = period.partition("..")
+        return Window(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
     if period.startswith("last_") and period.endswith("d"):
         days = int(period[5:-1])
         end = today - dt.timedelta(days=1)
@@ -436,7 +443,7 @@ def _help() -> str:
         '  several values comma-separated (brand=MuscleBlaze,Gritzo); quote spaces '
         '(brand="HK Vitals")',
         "Window: from=YYYY-MM-DD to=YYYY-MM-DD, or period= " + " ".join(PERIODS[:4]),
-        f"  {' '.join(PERIODS[4:])} (no window: all data)",
+        f"  {' '.join(PERIODS[4:])} FROM..TO (no window: all data)",
         f"Options: by= {' '.join(BREAKDOWNS)}",
         "  top=N  threshold=ROAS  min_spend=AMOUNT  min_influencers=N",
         "  why: vs=previous|last_year|FROM..TO  metric= " + " ".join(EXPLAINABLE),
