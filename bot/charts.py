@@ -40,7 +40,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
-from bot.labels import SHOWN_DRIVERS, signed, value_text, window_iso
+from bot.labels import SHOWN_DRIVERS, alert_subject, signed, value_text, window_iso
+from insights.alerts import Notice
 from insights.catalogue import TIME_BREAKDOWNS, metric
 from insights.formatting import money, ratio
 from insights.query import FILTER_KEYS
@@ -357,6 +358,73 @@ def _waterfall_chart(answer: Explained, currency: str) -> Figure | None:
     ax.set_xlabel(f"{metric(answer.metric).label}: each segment's part of the change",
                   fontsize=FONT["tick"], color=PALETTE["soft"])  # fmt: skip
     return figure
+
+
+def render_reference_chart(notice: Notice, currency: str = "INR") -> bytes | None:
+    """An unusual day beside its 8 reference weeks: the band shaded around the expected value,
+    the left-out days (public holidays, days without data) greyed and named."""
+    expected = notice.expected
+    if expected is None or not expected.reference:
+        return None
+    figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(figure)
+    figure.subplots_adjust(left=TIME_MARGIN_PX["left"] / WIDTH_PX, right=1 - 40 / WIDTH_PX,
+                           top=1 - MARGIN_PX["top"] / HEIGHT_PX,
+                           bottom=MARGIN_PX["bottom"] / HEIGHT_PX)  # fmt: skip
+    title = f"{alert_subject(notice)} on {expected.day:%a %d %b %Y}"
+    figure.text(
+        20 / WIDTH_PX,
+        1 - 18 / HEIGHT_PX,
+        _truncate(title, TITLE_CHARS),
+        fontsize=FONT["title"],
+        fontweight="bold",
+        color=PALETTE["ink"],
+        va="top",
+    )
+    figure.text(20 / WIDTH_PX, 1 - 50 / HEIGHT_PX,
+                "Against the same weekday of the 8 weeks before: the band is sensitivity x "
+                "1.4826 x their median absolute deviation",
+                fontsize=FONT["subtitle"], color=PALETTE["soft"], va="top")  # fmt: skip
+    ax = figure.add_subplot()
+    days = [*expected.reference, None]
+    values = [r.value if r is not None else notice.value for r in days]
+    unusual = notice.value is not None and not expected.low <= notice.value <= expected.high
+    colours = [
+        PALETTE["muted"] if r is not None and r.left_out else PALETTE["revenue"] for r in days
+    ]
+    colours[-1] = PALETTE["loss"] if unusual else PALETTE["good"]
+    _rectangles(ax, [(i - 0.35, i + 0.35, 0.0, v or 0.0) for i, v in enumerate(values)], colours)
+    ax.axhspan(max(expected.low, 0.0), expected.high, color=PALETTE["grid"], zorder=0)
+    ax.axhline(expected.value, color=PALETTE["ink"], linestyle="--", linewidth=1.2)
+    top = max([v or 0.0 for v in values] + [expected.high, 1e-9]) * 1.15
+    ax.set_ylim(0, top)
+    ax.set_xlim(-0.6, len(days) - 0.4)
+    ax.xaxis.set_major_locator(NullLocator())
+    below = blended_transform_factory(ax.transData, ax.transAxes)
+    for i, r in enumerate(days):
+        day = r.day if r is not None else expected.day
+        name = f"{day:%d %b}" + (f"\n{_truncate(r.left_out, 14)}" if r and r.left_out else "")
+        ax.text(i, -0.02, name, transform=below, ha="center", va="top", fontsize=FONT["tick"],
+                color=PALETTE["soft"] if r is not None else PALETTE["ink"])  # fmt: skip
+        if values[i] is not None:
+            ax.text(
+                i,
+                values[i],
+                value_text(notice.rule.metric, values[i], currency, True),
+                ha="center",
+                va="bottom",
+                fontsize=FONT["note"],
+                color=PALETTE["ink"],
+            )
+    ax.text(len(days) - 0.4, expected.value, " expected", va="bottom", ha="right",
+            fontsize=FONT["note"], color=PALETTE["ink"])  # fmt: skip
+    if metric(notice.rule.metric).unit == "money":
+        _money_axis(ax.yaxis, currency)
+    ax.yaxis.grid(True, color=PALETTE["grid"])
+    _style(ax)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
+    return buffer.getvalue()
 
 
 # --- shared pieces ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from insights.alerts import Notice, Rule
+from insights.anomaly import Expected
 from insights.catalogue import BY_NAME, metric, table_columns
 from insights.digest import Digest
 from insights.formatting import count, money, percent, ratio
@@ -394,9 +395,31 @@ def alert_subject(notice: Notice) -> str:
     return f"{notice.rule.metric.replace('_', ' ')} for {who}"
 
 
+def expectation(rule: Rule, value: float | None, expected: Expected | None,
+                currency: str = "INR") -> str:  # fmt: skip
+    """'expected 80 (band 55–105) · −48%': an unusual rule's value against its expectation."""
+    if expected is None:
+        return "no expectation (too few reference days, or expected below min_value)"
+    shown = (
+        f"expected {value_text(rule.metric, expected.value, currency)} (band "
+        f"{value_text(rule.metric, expected.low, currency)}–"
+        f"{value_text(rule.metric, expected.high, currency)})"
+    )
+    deviation = expected.deviation(value) if value is not None else None
+    if deviation is not None:
+        shown += f" · {deviation:+.0f}%".replace("-", "−")
+    return shown + (f" · {expected.holiday} (a public holiday)" if expected.holiday else "")
+
+
 def alert_condition(notice: Notice) -> str:
-    """'roas < 3 · window 10d (01 Mar – 10 Mar 2025)'."""
+    """'roas < 3 · window 10d (01 Mar – 10 Mar 2025)'; unusual: 'orders unusual (down) on Tue
+    10 Mar 2025, against the same weekday of the 8 weeks before'."""
     rule, window = notice.rule, notice.window
+    if rule.unusual:
+        return (
+            f"{rule.metric} unusual ({rule.direction}, sensitivity {rule.threshold:g}) on "
+            f"{window.end:%a %d %b %Y}, against the same weekday of the 8 weeks before"
+        )
     span = f"{window.start:%d %b} – {window.end:%d %b %Y}"
     if rule.op in ("drop", "rise"):
         condition = f"{rule.metric} {rule.op} > {rule.threshold:g}%"
@@ -408,6 +431,8 @@ def alert_condition(notice: Notice) -> str:
 def alert_text(notice: Notice, currency: str = "INR") -> str:
     """The message of each event, in one line."""
     subject, value = alert_subject(notice), alert_value(notice, currency)
+    if notice.rule.unusual:
+        value += f", {expectation(notice.rule, notice.value, notice.expected, currency)}"
     if notice.event == "fired":
         return f"{subject} is {value} — Condition: {alert_condition(notice)}"
     if notice.event == "reminded":

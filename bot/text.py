@@ -156,6 +156,8 @@ def checks_text(checks: list[Check], currency: str = "INR") -> str:
             lines.append(f"  #{c.rule_id} {c.rule.describe()}: {c.error}")
             continue
         shown = labels.rule_value(c.rule, c.value, currency)
+        if c.rule.unusual:
+            shown += f", {labels.expectation(c.rule, c.value, c.expected, currency)}"
         verdict = "breaches" if c.breached else "within"
         lines.append(
             f"  #{c.rule_id} {c.rule.describe()} · {c.entity or 'scope'}: {shown} "

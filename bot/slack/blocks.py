@@ -227,6 +227,9 @@ def alert_message(notice: Notice, currency: str = "INR") -> tuple[str, list[dict
     """A firing alert: what crossed which line, with Mute and Show underperformers buttons."""
     title = f"{labels.alert_subject(notice)} is {labels.alert_value(notice, currency)}"
     detail = f"Condition: {labels.alert_condition(notice)}"
+    if notice.rule.unusual:
+        expected = labels.expectation(notice.rule, notice.value, notice.expected, currency)
+        detail = f"{expected[0].upper()}{expected[1:]}\n{detail}"
     buttons = [
         _button(MUTE, "", {"rule": notice.rule_id, "days": 1}),
         _button(SHOW_UNDERPERFORMERS, to_text(notice.query)),
