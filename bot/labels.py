@@ -15,12 +15,14 @@ import datetime as dt
 from insights.alerts import Notice, Rule
 from insights.anomaly import Expected
 from insights.catalogue import BY_NAME, metric, table_columns
-from insights.digest import Digest
+from insights.digest import RANKED, SENSITIVITY, WATCHED, Digest
 from insights.formatting import count, money, percent, ratio
 from insights.results import Answer, Contribution, Explained, Metrics, Row, WhatIf
 from storage.ingest.results import FileResult
 
 ALL_DATA = "all data"  # the scope of an answer without filters, everywhere
+# The rule a digest's unusual days are read by, for the words of its expectation.
+_UNUSUAL_RULES = {m: Rule(m, "unusual", SENSITIVITY, 1, direction="both") for m in WATCHED}
 _RANGES_SHOWN = 20
 
 
@@ -349,6 +351,29 @@ def digest_sections(digest: Digest, currency: str = "INR") -> list[tuple[str, st
         text = ", ".join(f"{r.label} {ratio(r.roas)}" for r in digest.new_underperformers)
         sections.append(("New underperformers", text))
     return sections
+
+
+def digest_changes(digest: Digest, currency: str = "INR") -> list[str]:
+    """'What changed': the week's ROAS change split by influencer (the top RANKED each way,
+    a line each), its unusual days, and the concentration note."""
+    lines = []
+    changes = digest.changes
+    if changes is not None and changes.comparison_from is not None:
+        lines.append(why_summary(changes, currency))
+        lines += [
+            f"{'▲' if up else '▼'} {contribution_line(changes, c, currency)}"
+            for up in (True, False)
+            for c in changes.ranked(up=up, count=RANKED)
+        ]
+    lines += [
+        f"Unusual {u.expected.day:%a %d %b}: {metric(u.metric).label} "
+        f"{value_text(u.metric, u.value, currency)}, "
+        f"{expectation(_UNUSUAL_RULES[u.metric], u.value, u.expected, currency)}"
+        for u in digest.unusual
+    ]
+    if digest.concentration:
+        lines.append(f"Concentration: {digest.concentration}")
+    return lines
 
 
 def digest_summary(digest: Digest, currency: str = "INR") -> str:

@@ -134,6 +134,9 @@ def digest_text(digest: Digest, currency: str = "INR") -> str:
         _figures_line(digest.totals, HEADLINE[:5], digest.previous, currency),
     ]
     lines += [f"{title}: {text}" for title, text in labels.digest_sections(digest, currency)]
+    changes = labels.digest_changes(digest, currency)
+    if changes:
+        lines += ["What changed", *(f"  {line}" for line in changes)]
     if digest.recommendations:
         lines.append("Recommendations")
         lines += [f"  • {r}" for r in digest.recommendations]

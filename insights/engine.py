@@ -123,6 +123,30 @@ def totals(
         return _Context(conn, query, scope, people, thresholds, shared).totals()
 
 
+def daily_totals(
+    db: Engine, query: Query, days: list[dt.date], thresholds: Thresholds | None = None
+) -> dict[dt.date, Totals]:
+    """Revenue, orders and cost (and their ratios) of `query`'s scope on each of `days`: the
+    sums `totals` adds up, read with a statement each, the scope resolved once (a digest's
+    unusual days need 63 of them; a whole answer a day took ~0.15 s)."""
+    thresholds = thresholds or Thresholds()
+    out = {}
+    with db.connect() as conn:
+        people = _people(conn, thresholds, None)
+        scope = resolve(conn, replace(query, window=Window(min(days), max(days))), people)
+        for day in days:
+            window = Window(day, day)
+            one = replace(scope, window=window, requested=window, explicit_window=True)
+            revenue = metrics.revenue(conn, one, None)
+            cost = metrics.cost(conn, one, None)
+            out[day] = Totals(
+                revenue=float(revenue["revenue"].sum()),
+                orders=int(revenue["orders"].sum()),
+                cost=float(cost["cost"].sum()),
+            )
+    return out
+
+
 def previous_totals(
     db: Engine,
     query: Query,
@@ -739,4 +763,6 @@ def _top(rows: list[Row], top: int, chronological: bool) -> tuple[list[Row], boo
     return ordered[:top], len(ordered) > top
 
 
-__all__ = ["SharedSums", "Thresholds", "Window", "answer", "previous_totals", "totals"]
+__all__ = [
+    "SharedSums", "Thresholds", "Window", "answer", "daily_totals", "previous_totals", "totals",
+]  # fmt: skip

@@ -215,6 +215,9 @@ def digest_message(digest: Digest, currency: str = "INR") -> tuple[str, list[dic
     sections = labels.digest_sections(digest, currency)
     if sections:
         message.append(section("\n".join(f"*{title}:* {text}" for title, text in sections)))
+    changes = labels.digest_changes(digest, currency)
+    if changes:
+        message.append(section("*What changed*\n" + "\n".join(f"• {c}" for c in changes)))
     if digest.recommendations:
         message.append(
             section("*Recommendations*\n" + "\n".join(f"• {r}" for r in digest.recommendations))
