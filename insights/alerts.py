@@ -115,20 +115,10 @@ def parse_rule(text: str) -> Rule:
         op, threshold = match["move"].lower(), float(match["pct"])
     else:
         op, threshold = match["op"], float(match["value"].replace(",", ""))
-    options = {"window": "7d", "each": None, "min_spend": "0", "pending": "1"}
-    filters = []
-    for word in match["rest"].split():
-        key, _, value = word.partition("=")
-        key = key.lower()
-        if key in options:
-            options[key] = value
-        elif key in FILTER_KEYS:
-            filters.append(word)
-        else:
-            raise QueryError(
-                f"'{word}' is not an alert option: use window=, each=, "
-                f"min_spend=, pending= or filters like brand="
-            )
+    options, filters = _options(
+        match["rest"], {"window": "7d", "each": None, "min_spend": "0", "pending": "1"},
+        "is not an alert option: use window=, each=, min_spend=, pending= or filters like brand=",
+    )  # fmt: skip
     window = re.fullmatch(r"(\d+)d", options["window"] or "")
     if not window or not 1 <= int(window[1]) <= 3660:
         raise QueryError("window= takes days, e.g. window=7d")
@@ -145,9 +135,12 @@ def parse_rule(text: str) -> Rule:
     return Rule(metric, op, threshold, int(window[1]), each, " ".join(filters), min_spend, pending)
 
 
-def _unusual_rule(metric: str, rest: str) -> Rule:
-    """`orders unusual [each=] [direction=] [min_value=] [sensitivity=] [filters]`."""
-    options, filters = dict(_UNUSUAL_OPTIONS), []
+def _options(
+    rest: str, defaults: dict[str, str | None], refusal: str
+) -> tuple[dict[str, str | None], list[str]]:
+    """A rule's `key=value` options over `defaults`, and its filters; anything else is a
+    QueryError: "'WORD' " + `refusal`."""
+    options, filters = dict(defaults), []
     for word in rest.split():
         key, _, value = word.partition("=")
         key = key.lower()
@@ -156,11 +149,17 @@ def _unusual_rule(metric: str, rest: str) -> Rule:
         elif key in FILTER_KEYS:
             filters.append(word)
         else:
-            raise QueryError(
-                f"'{word}' is not an option of an unusual rule: use each=, direction=, "
-                "min_value=, sensitivity= or filters like brand= (it watches the last complete "
-                "day, so it takes no window=)"
-            )
+            raise QueryError(f"'{word}' {refusal}")
+    return options, filters
+
+
+def _unusual_rule(metric: str, rest: str) -> Rule:
+    """`orders unusual [each=] [direction=] [min_value=] [sensitivity=] [filters]`."""
+    options, filters = _options(
+        rest, _UNUSUAL_OPTIONS,
+        "is not an option of an unusual rule: use each=, direction=, min_value=, sensitivity= "
+        "or filters like brand= (it watches the last complete day, so it takes no window=)",
+    )  # fmt: skip
     each, direction = options["each"], (options["direction"] or "").lower()
     if each is not None and each not in EACH:
         raise QueryError(f"each= takes {', '.join(EACH)}")

@@ -27,7 +27,7 @@ from bot.notifications import Notifications
 from bot.service import Service, thresholds_of
 from bot.settings import Settings
 from bot.slack.poster import SlackPoster
-from insights.alerts import Notice, Reading, parse_rule, transition, unusual_day
+from insights.alerts import Notice, Reading, State, parse_rule, transition, unusual_day
 from insights.anomaly import Expected, expect, outside, public_holidays
 from insights.query import QueryError, Window
 from tests.helpers import load, write
@@ -139,9 +139,7 @@ def test_the_state_machine_is_the_threshold_alerts_one():
     assert quiet.event is None  # no expectation (min_value, too few days): it never fires
 
 
-def _state(state: str):
-    from insights.alerts import State
-
+def _state(state: str) -> State:
     return State(state, 0, None, "1.0" if state == "FIRING" else None)
 
 

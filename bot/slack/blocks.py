@@ -100,15 +100,8 @@ def answer_message(
         )
     if answer.rows:
         blocks.append(section(_table_block(answer, currency)))
-    context = [f"_{_clip(n, 300)}_" for n in answer.notes]
-    if previous is not None:
-        context.append(PREVIOUS_NOTE)
-    if answer.data_through is not None:
-        context.append(labels.data_through(answer.data_through))
-    context.append(f"Filters: {labels.scope_label(answer.filters)} · `/roas {query_text}`")
-    blocks.append(_context(" · ".join(context)))
-    if buttons:
-        blocks.append(action_buttons(query_text))
+    blocks += _footer(answer, query_text, [PREVIOUS_NOTE] if previous is not None else [],
+                      buttons)  # fmt: skip
     fallback = (
         f"{answer.title}: ROAS {ratio(t.roas)} on {money(t.revenue, currency)} revenue, "
         f"{money(t.cost, currency)} cost ({window_label(answer)}; "
@@ -137,14 +130,17 @@ def why_message(
         ]  # fmt: skip
     for title, lines in labels.why_sections(answer, currency):
         blocks.append(section(f"*{title}*\n" + "\n".join(f"• {line}" for line in lines)))
-    context = [f"_{_clip(n, 300)}_" for n in answer.notes]
+    blocks += _footer(answer, query_text, [], buttons)
+    return summary, blocks[:MAX_BLOCKS]
+
+
+def _footer(answer: Answer, query_text: str, extra: list[str], buttons: bool) -> list[dict]:
+    """An answer's notes, freshness, filters and command, then its buttons."""
+    context = [f"_{_clip(n, 300)}_" for n in answer.notes] + extra
     if answer.data_through is not None:
         context.append(labels.data_through(answer.data_through))
     context.append(f"Filters: {labels.scope_label(answer.filters)} · `/roas {query_text}`")
-    blocks.append(_context(" · ".join(context)))
-    if buttons:
-        blocks.append(action_buttons(query_text))
-    return summary, blocks[:MAX_BLOCKS]
+    return [_context(" · ".join(context)), *([action_buttons(query_text)] if buttons else [])]
 
 
 def _table_block(answer: Answer, currency: str) -> str:
