@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from insights.engine import SharedSums, Thresholds, answer, previous_totals
 from insights.query import Query
-from insights.results import Answer, Totals
+from insights.results import Answer, Explained, Totals
 from insights.single_flight import SingleFlight
 from storage.summary import data_version
 
@@ -52,7 +52,11 @@ class AnswerCache:
 
         def compute() -> Prepared:
             result = answer(self.db, query, thresholds, self.sums)
-            previous = previous_totals(self.db, query, thresholds, self.sums)
+            previous = (  # `why` compares with a window of its own
+                result.comparison
+                if isinstance(result, Explained)
+                else previous_totals(self.db, query, thresholds, self.sums)
+            )
             return Prepared(result, previous, self.chart(result))
 
         return self._answers.get((data_version(self.db), repr(query), thresholds), compute)

@@ -45,11 +45,12 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
-from bot.labels import window_iso
-from insights.catalogue import TIME_BREAKDOWNS
+from bot.labels import SHOWN_DRIVERS, alert_subject, signed, value_text, window_iso
+from insights.alerts import Notice
+from insights.catalogue import TIME_BREAKDOWNS, metric
 from insights.formatting import money, ratio
 from insights.query import FILTER_KEYS
-from insights.results import Answer, Row
+from insights.results import Answer, Explained, Row
 
 # Matplotlib's DejaVu Sans has no Indic letters: a name in Devanagari drew as empty boxes and
 # printed a "Glyph missing" warning per letter. Noto fonts for the scripts of Indian names are
@@ -95,9 +96,11 @@ _HALO = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"
 
 def render_chart(answer: Answer, *, currency: str = "INR", target: float = 1.0) -> bytes | None:
     """PNG bytes of the one chart that suits the answer, or None when none does (e.g. no rows)."""
-    if not answer.rows:
+    if isinstance(answer, Explained):
+        figure = _waterfall_chart(answer, currency)
+    elif not answer.rows:
         return None
-    if answer.command == "underperformers":
+    elif answer.command == "underperformers":
         figure = _waste_chart(answer, currency)
     elif answer.by in TIME_BREAKDOWNS:
         figure = _time_chart(answer, currency, target)
@@ -305,6 +308,142 @@ def _time_chart(answer: Answer, currency: str, target: float) -> Figure | None:
     return figure
 
 
+def waterfall_steps(answer: Explained) -> list[tuple[str, float, float]]:
+    """(name, from, to) of each bar: the comparison window's value, the segments pushing up
+    and down most (SHOWN_DRIVERS each way), the rest together, the current window's value.
+    The steps add up, so the last bar ends where the running total does."""
+    spec, start = metric(answer.metric), answer.comparison.value(answer.metric)
+    end = answer.totals.value(answer.metric)
+    assert start is not None and end is not None
+    shown = answer.ranked(up=True, count=SHOWN_DRIVERS) + answer.ranked(
+        up=False, count=SHOWN_DRIVERS
+    )
+    rest = [c for c in answer.contributions if c not in shown]
+    steps = [(f"{spec.label} {window_iso(answer.comparison_from, answer.comparison_to)}",
+              0.0, float(start))]  # fmt: skip
+    level = float(start)
+    for c in shown:
+        status = "" if c.status == "continuing" else f" ({c.status})"
+        steps.append((_truncate(c.label, LABEL_CHARS - len(status)) + status, level,
+                      level + (c.points or 0.0)))  # fmt: skip
+        level += c.points or 0.0
+    if rest:
+        others = sum(c.points or 0.0 for c in rest)
+        steps.append((f"{len(rest)} others", level, level + others))
+        level += others
+    steps.append((f"{spec.label} {window_iso(answer.window_from, answer.window_to)}", 0.0,
+                  float(end)))  # fmt: skip
+    return steps
+
+
+def _waterfall_chart(answer: Explained, currency: str) -> Figure | None:
+    """From the earlier value to the current one, each bar a segment's contribution: the eye
+    follows the running total, the colour says which way it pushed. The axis spans the running
+    totals, not 0: contributions of 0.05 on a 4.5x ROAS would otherwise be invisible, so the two
+    end bars are drawn from the axis edge and carry their values."""
+    if not answer.split:
+        return None  # the change has no parts: the text says so, a chart of nothing would not
+    steps = waterfall_steps(answer)
+    figure, ax = _figure(answer, currency, rows=len(steps))
+    levels = [v for _, a, b in steps[1:-1] for v in (a, b)] + [steps[0][2], steps[-1][2]]
+    low, high = min(levels), max(levels)
+    pad = (high - low) * 0.25 or abs(high) * 0.1 or 1.0
+    edge = low - pad
+    half = _bar_height(len(steps)) / 2
+    boxes, colours = [], []
+    for i, (_, a, b) in enumerate(steps):
+        total = i in (0, len(steps) - 1)
+        x0, x1 = (edge, b) if total else (min(a, b), max(a, b))
+        boxes.append((x0, x1, i - half, i + half))
+        colours.append(PALETTE["roas"] if total else PALETTE["good"] if b >= a else PALETTE["loss"])
+    _rectangles(ax, boxes, colours)
+    ax.set_xlim(edge, high + pad)
+    for i, (_, a, b) in enumerate(steps):
+        total = i in (0, len(steps) - 1)
+        text = (
+            value_text(answer.metric, b, currency, compact=True)
+            if total
+            else signed(answer.metric, b - a, currency)
+        )
+        ax.text(max(a, b) + pad * 0.04, i, text, va="center", fontsize=FONT["bar"],
+                color=PALETTE["ink"])  # fmt: skip
+    _bar_axis(ax, [name for name, _, _ in steps], [False] * len(steps))
+    if metric(answer.metric).unit == "money":
+        _money_axis(ax.xaxis, currency)
+    elif metric(answer.metric).unit == "ratio":
+        _ratio_axis(ax.xaxis)
+    ax.set_xlabel(f"{metric(answer.metric).label}: each segment's part of the change",
+                  fontsize=FONT["tick"], color=PALETTE["soft"])  # fmt: skip
+    return figure
+
+
+def render_reference_chart(notice: Notice, currency: str = "INR") -> bytes | None:
+    """An unusual day beside its 8 reference weeks: the band shaded around the expected value,
+    the left-out days (public holidays, days without data) greyed and named."""
+    expected = notice.expected
+    if expected is None or not expected.reference:
+        return None
+    figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(figure)
+    figure.subplots_adjust(left=TIME_MARGIN_PX["left"] / WIDTH_PX, right=1 - 40 / WIDTH_PX,
+                           top=1 - MARGIN_PX["top"] / HEIGHT_PX,
+                           bottom=MARGIN_PX["bottom"] / HEIGHT_PX)  # fmt: skip
+    title = f"{alert_subject(notice)} on {expected.day:%a %d %b %Y}"
+    figure.text(
+        20 / WIDTH_PX,
+        1 - 18 / HEIGHT_PX,
+        _truncate(title, TITLE_CHARS),
+        fontsize=FONT["title"],
+        fontweight="bold",
+        color=PALETTE["ink"],
+        va="top",
+    )
+    figure.text(20 / WIDTH_PX, 1 - 50 / HEIGHT_PX,
+                "Against the same weekday of the 8 weeks before: the band is sensitivity x "
+                "1.4826 x their median absolute deviation",
+                fontsize=FONT["subtitle"], color=PALETTE["soft"], va="top")  # fmt: skip
+    ax = figure.add_subplot()
+    days = [*expected.reference, None]
+    values = [r.value if r is not None else notice.value for r in days]
+    unusual = notice.value is not None and not expected.low <= notice.value <= expected.high
+    colours = [
+        PALETTE["muted"] if r is not None and r.left_out else PALETTE["revenue"] for r in days
+    ]
+    colours[-1] = PALETTE["loss"] if unusual else PALETTE["good"]
+    _rectangles(ax, [(i - 0.35, i + 0.35, 0.0, v or 0.0) for i, v in enumerate(values)], colours)
+    ax.axhspan(max(expected.low, 0.0), expected.high, color=PALETTE["grid"], zorder=0)
+    ax.axhline(expected.value, color=PALETTE["ink"], linestyle="--", linewidth=1.2)
+    top = max([v or 0.0 for v in values] + [expected.high, 1e-9]) * 1.15
+    ax.set_ylim(0, top)
+    ax.set_xlim(-0.6, len(days) - 0.4)
+    ax.xaxis.set_major_locator(NullLocator())
+    below = blended_transform_factory(ax.transData, ax.transAxes)
+    for i, r in enumerate(days):
+        day = r.day if r is not None else expected.day
+        name = f"{day:%d %b}" + (f"\n{_truncate(r.left_out, 14)}" if r and r.left_out else "")
+        ax.text(i, -0.02, name, transform=below, ha="center", va="top", fontsize=FONT["tick"],
+                color=PALETTE["soft"] if r is not None else PALETTE["ink"])  # fmt: skip
+        if values[i] is not None:
+            ax.text(
+                i,
+                values[i],
+                value_text(notice.rule.metric, values[i], currency, True),
+                ha="center",
+                va="bottom",
+                fontsize=FONT["note"],
+                color=PALETTE["ink"],
+            )
+    ax.text(len(days) - 0.4, expected.value, " expected", va="bottom", ha="right",
+            fontsize=FONT["note"], color=PALETTE["ink"])  # fmt: skip
+    if metric(notice.rule.metric).unit == "money":
+        _money_axis(ax.yaxis, currency)
+    ax.yaxis.grid(True, color=PALETTE["grid"])
+    _style(ax)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
+    return buffer.getvalue()
+
+
 # --- shared pieces ----------------------------------------------------------------------------
 
 
@@ -341,6 +480,14 @@ def _figure(
 
 def _subtitle(answer: Answer, currency: str) -> str:
     """Scope totals, so a top-10 chart still says how big the whole is."""
+    if isinstance(answer, Explained):
+        return f"Against {window_iso(answer.comparison_from, answer.comparison_to)} — " + (
+            " · ".join(
+                f"{metric(n).label} {value_text(n, answer.comparison.value(n), currency, True)}"
+                f" → {value_text(n, answer.totals.value(n), currency, True)}"
+                for n in dict.fromkeys((answer.metric, "revenue", "cost"))
+            )
+        )
     t = answer.totals
     totals = (
         f"revenue {money(t.revenue, currency, compact=True)} · "

@@ -13,13 +13,16 @@ from __future__ import annotations
 import datetime as dt
 
 from insights.alerts import Notice, Rule
-from insights.catalogue import metric, table_columns
-from insights.digest import Digest
+from insights.anomaly import Expected
+from insights.catalogue import BY_NAME, metric, table_columns
+from insights.digest import RANKED, SENSITIVITY, WATCHED, Digest
 from insights.formatting import count, money, percent, ratio
-from insights.results import Answer, Metrics, Row
+from insights.results import Answer, Contribution, Explained, Metrics, Row, WhatIf
 from storage.ingest.results import FileResult
 
 ALL_DATA = "all data"  # the scope of an answer without filters, everywhere
+# The rule a digest's unusual days are read by, for the words of its expectation.
+_UNUSUAL_RULES = {m: Rule(m, "unusual", SENSITIVITY, 1, direction="both") for m in WATCHED}
 _RANGES_SHOWN = 20
 
 
@@ -148,6 +151,172 @@ def subject_line(answer: Answer) -> str:
     )
 
 
+# --- why and what-if ---------------------------------------------------------------------------
+
+SHOWN_DRIVERS = 5  # segments each way in a `why` answer
+_PLURAL = {"category": "categories", "gender": "genders"}
+
+
+def signed(name: str, value: float | None, currency: str = "INR") -> str:
+    """A change in a metric's unit with its sign: '+0.31', '−₹42k', '+1.20 pts', '−1,234'."""
+    if value is None:
+        return "n/a"
+    sign = "−" if value < 0 else "+"
+    size = abs(value)
+    if name not in BY_NAME:  # engagements and reach: sums of posts, not catalogue metrics
+        return sign + count(round(size))
+    spec = metric(name)
+    if spec.unit == "money":
+        return sign + money(size, currency, compact=True)
+    if spec.unit == "ratio":
+        return f"{sign}{size:.2f}"
+    if spec.unit == "percent":  # a contribution is a fraction of the figure: one more digit
+        return f"{sign}{size:.{max(spec.digits, 2)}f} pts"
+    return sign + count(round(size))
+
+
+def plural(by: str, n: int) -> str:
+    """'influencer' / '3 influencers', 'category' / 'categories'."""
+    return by if n == 1 else _PLURAL.get(by, by + "s")
+
+
+def comparison_label(answer: Explained) -> str:
+    return window_label(answer.comparison_from, answer.comparison_to)
+
+
+def contribution_points(answer: Explained, c: Contribution, currency: str = "INR") -> str:
+    """'−0.31 (−₹93k)': points, and for a ratio the same in its numerator's unit."""
+    spec = metric(answer.metric)
+    shown = signed(answer.metric, c.points, currency)
+    if spec.is_ratio and c.beyond is not None and spec.numerator is not None:
+        money_unit = spec.numerator in BY_NAME and metric(spec.numerator).unit == "money"
+        unit = "" if money_unit else f" {spec.numerator}"
+        shown += f" ({signed(spec.numerator, c.beyond, currency)}{unit})"
+    return shown
+
+
+def contribution_line(answer: Explained, c: Contribution, currency: str = "INR") -> str:
+    """'Nikhil Pandey −0.31 (−₹93k): cost ₹1.2L → ₹2.4L, ROAS 1.10x → 0.50x'; new and gone
+    segments say so, and when the change cannot be split the line leads with the sums."""
+    spec = metric(answer.metric)
+    status = "" if c.status == "continuing" else f" ({c.status})"
+    parts = []
+    if spec.is_ratio and spec.denominator is not None:
+        parts.append(_moved(spec.denominator, c, currency))
+        parts.append(_moved(spec.name, c, currency))
+        if spec.numerator != "revenue" and spec.denominator != "revenue":
+            parts.insert(0, _moved("revenue", c, currency))
+    else:
+        parts.append(_moved(spec.name, c, currency))
+    lead = (
+        contribution_points(answer, c, currency)
+        if answer.split
+        else _numerator_change(answer, c, currency)
+    )
+    return f"{c.label}{status} {lead}: {', '.join(parts)}"
+
+
+def _numerator_change(answer: Explained, c: Contribution, currency: str) -> str:
+    spec = metric(answer.metric)
+    name = spec.numerator or spec.name
+    label = metric(name).label.lower() if name in BY_NAME else name
+    return f"{label} {signed(name, c.change(name), currency)}"
+
+
+def _moved(name: str, c: Contribution, currency: str) -> str:
+    """'cost ₹1.2L → ₹2.4L' (only the side the segment is present in when new or gone)."""
+    if name in BY_NAME:  # a catalogue metric; reach and engagements are sums of posts only
+        label = metric(name).label
+        label = label if label.isupper() else label.lower()  # 'ROAS', 'CPA'; 'engagement'
+        before = value_text(name, c.before.value(name), currency, compact=True)
+        after = value_text(name, c.after.value(name), currency, compact=True)
+    else:
+        label, before, after = name, count(c.before.value(name)), count(c.after.value(name))
+    if c.status == "new":
+        return f"{label} {after}"
+    if c.status == "gone":
+        return f"{label} was {before}"
+    return f"{label} {before} → {after}"
+
+
+def why_sections(answer: Explained, currency: str = "INR") -> list[tuple[str, list[str]]]:
+    """('Pushing up', lines) and ('Pushing down', lines): the top SHOWN_DRIVERS each way."""
+    return [
+        (title, [contribution_line(answer, c, currency) for c in shown])
+        for title, up in (("Pushing up", True), ("Pushing down", False))
+        if (shown := answer.ranked(up=up, count=SHOWN_DRIVERS))
+    ]
+
+
+def why_totals(answer: Explained) -> tuple[str, ...]:
+    """The figures a `why` answer leads with: the metric, and revenue and cost."""
+    return tuple(dict.fromkeys((answer.metric, "revenue", "cost")))
+
+
+def why_summary(answer: Explained, currency: str = "INR") -> str:
+    """One line: 'ROAS fell 0.42 (4.10x → 3.68x): Nikhil Pandey −0.31, 3 new influencers
+    −0.08'. The two largest segments in the change's direction, and the new (or gone)
+    segments together when more than one of them pushed that way."""
+    spec = metric(answer.metric)
+    before = value_text(answer.metric, answer.comparison.value(answer.metric), currency)
+    after = value_text(answer.metric, answer.totals.value(answer.metric), currency)
+    change = answer.change
+    if change is None:
+        return (
+            f"{spec.label} {before} → {after}: it is n/a in a window without "
+            f"{spec.denominator}, so the change cannot be split"
+        )
+    size = signed(answer.metric, abs(change), currency).lstrip("+")
+    if size.strip("0.₹$€£ pts,") == "":  # nothing a reader would see at this precision
+        ups, downs = answer.ranked(up=True, count=1), answer.ranked(up=False, count=1)
+        parts = [f"{c.label} {signed(answer.metric, c.points, currency)}" for c in ups + downs]
+        head = f"{spec.label} held ({before} → {after})"
+        return f"{head}, its segments' moves cancelling out: {', '.join(parts)}" if parts else head
+    head = f"{spec.label} {'rose' if change > 0 else 'fell'} {size} ({before} → {after})"
+    drivers = answer.ranked(up=change > 0, count=len(answer.contributions))
+    named = [c for c in drivers if c.status == "continuing"][:2]
+    parts = [f"{c.label} {signed(answer.metric, c.points, currency)}" for c in named]
+    for status in ("new", "gone"):
+        group = [c for c in drivers if c.status == status]
+        if len(group) == 1:
+            points = signed(answer.metric, group[0].points, currency)
+            parts.append(f"{group[0].label} ({status}) {points}")
+        elif group:
+            total = sum(c.points or 0.0 for c in group)
+            who = plural(answer.by or "segment", len(group))
+            parts.append(f"{len(group)} {status} {who} {signed(answer.metric, total, currency)}")
+    return f"{head}: {', '.join(parts)}" if parts else head
+
+
+def whatif_lines(answer: WhatIf, currency: str = "INR") -> list[str]:
+    """The move, each side's iROAS with its interval, and the expected changes."""
+    moved = money(answer.move, currency, compact=True)
+    sides = [
+        f"{by} {row.label}: iROAS {figure(row, 'incremental_roas', currency)} on "
+        f"{money(row.cost, currency, compact=True)} spend"
+        for by, row in zip(answer.segments, (answer.source, answer.destination), strict=True)
+    ]
+    lines = [
+        f"Move {moved} from {answer.source.label} to {answer.destination.label}",
+        f"From {sides[0]}",
+        f"To {sides[1]}",
+    ]
+    if answer.revenue_change is None:
+        lines.append("Expected change: n/a (an iROAS is n/a)")
+        return lines
+    revenue = signed("revenue", answer.revenue_change, currency)
+    roas = signed("roas", answer.roas_change(answer.revenue_change), currency)
+    low, high = answer.revenue_change_low, answer.revenue_change_high
+    if low is not None and high is not None:
+        revenue += f" ({signed('revenue', low, currency)} to {signed('revenue', high, currency)})"
+        roas += (
+            f" ({signed('roas', answer.roas_change(low))} to "
+            f"{signed('roas', answer.roas_change(high))})"
+        )
+    lines.append(f"Expected revenue {revenue} · ROAS {roas}")
+    return lines
+
+
 # --- the digest -------------------------------------------------------------------------------
 
 
@@ -182,6 +351,29 @@ def digest_sections(digest: Digest, currency: str = "INR") -> list[tuple[str, st
         text = ", ".join(f"{r.label} {ratio(r.roas)}" for r in digest.new_underperformers)
         sections.append(("New underperformers", text))
     return sections
+
+
+def digest_changes(digest: Digest, currency: str = "INR") -> list[str]:
+    """'What changed': the week's ROAS change split by influencer (the top RANKED each way,
+    a line each), its unusual days, and the concentration note."""
+    lines = []
+    changes = digest.changes
+    if changes is not None and changes.comparison_from is not None:
+        lines.append(why_summary(changes, currency))
+        lines += [
+            f"{'▲' if up else '▼'} {contribution_line(changes, c, currency)}"
+            for up in (True, False)
+            for c in changes.ranked(up=up, count=RANKED)
+        ]
+    lines += [
+        f"Unusual {u.expected.day:%a %d %b}: {metric(u.metric).label} "
+        f"{value_text(u.metric, u.value, currency)}, "
+        f"{expectation(_UNUSUAL_RULES[u.metric], u.value, u.expected, currency)}"
+        for u in digest.unusual
+    ]
+    if digest.concentration:
+        lines.append(f"Concentration: {digest.concentration}")
+    return lines
 
 
 def digest_summary(digest: Digest, currency: str = "INR") -> str:
@@ -228,9 +420,31 @@ def alert_subject(notice: Notice) -> str:
     return f"{notice.rule.metric.replace('_', ' ')} for {who}"
 
 
+def expectation(rule: Rule, value: float | None, expected: Expected | None,
+                currency: str = "INR") -> str:  # fmt: skip
+    """'expected 80 (band 55–105) · −48%': an unusual rule's value against its expectation."""
+    if expected is None:
+        return "no expectation (too few reference days, or expected below min_value)"
+    shown = (
+        f"expected {value_text(rule.metric, expected.value, currency)} (band "
+        f"{value_text(rule.metric, expected.low, currency)}–"
+        f"{value_text(rule.metric, expected.high, currency)})"
+    )
+    deviation = expected.deviation(value) if value is not None else None
+    if deviation is not None:
+        shown += f" · {deviation:+.0f}%".replace("-", "−")
+    return shown + (f" · {expected.holiday} (a public holiday)" if expected.holiday else "")
+
+
 def alert_condition(notice: Notice) -> str:
-    """'roas < 3 · window 10d (01 Mar – 10 Mar 2025)'."""
+    """'roas < 3 · window 10d (01 Mar – 10 Mar 2025)'; unusual: 'orders unusual (down) on Tue
+    10 Mar 2025, against the same weekday of the 8 weeks before'."""
     rule, window = notice.rule, notice.window
+    if rule.unusual:
+        return (
+            f"{rule.metric} unusual ({rule.direction}, sensitivity {rule.threshold:g}) on "
+            f"{window.end:%a %d %b %Y}, against the same weekday of the 8 weeks before"
+        )
     span = f"{window.start:%d %b} – {window.end:%d %b %Y}"
     if rule.op in ("drop", "rise"):
         condition = f"{rule.metric} {rule.op} > {rule.threshold:g}%"
@@ -242,6 +456,8 @@ def alert_condition(notice: Notice) -> str:
 def alert_text(notice: Notice, currency: str = "INR") -> str:
     """The message of each event, in one line."""
     subject, value = alert_subject(notice), alert_value(notice, currency)
+    if notice.rule.unusual:
+        value += f", {expectation(notice.rule, notice.value, notice.expected, currency)}"
     if notice.event == "fired":
         return f"{subject} is {value} — Condition: {alert_condition(notice)}"
     if notice.event == "reminded":

@@ -37,15 +37,17 @@ from bot.settings import Settings
 from insights.alerts import (
     Check,
     Notice,
+    Reading,
     Rule,
     State,
     breached,
     evaluate,
-    last_day_of_data,
-    rolling_window,
+    rule_window,
     scope_query,
     transition,
+    unusual_day,
 )
+from insights.anomaly import Expected
 from insights.digest import Digest, build_digest, iso_week, last_full_week, week_of
 from insights.engine import Thresholds, answer
 from insights.query import QueryError, Window
@@ -242,7 +244,8 @@ class Notifications:
         state = schedules.states(self.db, message.rule_id).get(message.entity)
         window = Window(message.window_start, message.window_end)
         rule = Rule.of(stored)
-        chart = self._chart(rule, window) if message.event == "fired" else None
+        fired = message.event == "fired"
+        chart = self._chart(rule, window) if fired and not rule.unusual else None
         notice = Notice(
             event=message.event,  # type: ignore[arg-type]
             rule_id=stored.id,
@@ -255,6 +258,7 @@ class Notifications:
             data_through=message.window_end,
             thread_ts=state.message_ts if state is not None else None,
             chart=chart,
+            expected=self._expected(rule, message, fired),
         )
         try:
             ts = self.poster.alert(stored.channel, notice)
@@ -275,6 +279,22 @@ class Notifications:
         schedules.delivered(self.db, message, ts, now)
         return 1
 
+    def _expected(self, rule: Rule, message: schedules.OwedMessage, fired: bool) -> Expected | None:
+        """An unusual rule's expectation for the message: a fire's with its reference days
+        (for the chart, recomputed: the data of past days does not change), the others' as
+        queued."""
+        if not rule.unusual or message.expected is None or message.band is None:
+            return None
+        if fired:
+            try:
+                reading = unusual_day(self.db, rule, message.window_end, self.thresholds)
+            except (QueryError, SQLAlchemyError):
+                reading = {}
+            found = reading.get(message.entity)
+            if found is not None and found.expected is not None:
+                return found.expected
+        return Expected(message.window_end, message.expected, message.band, ())
+
     def preview(self, now: dt.datetime) -> list[Check]:
         """Every active rule's values now and whether each breaches, changing nothing and
         posting nothing (the console's `/alert check`: Slack's channels keep their alerts)."""
@@ -282,7 +302,7 @@ class Notifications:
         for stored in schedules.rules(self.db):
             rule = Rule.of(stored)
             try:
-                values = evaluate(self.db, rule, self._today(now), self.thresholds)
+                readings = evaluate(self.db, rule, self._today(now), self.thresholds)
             except (QueryError, SQLAlchemyError) as exc:
                 checks.append(Check(stored.id, rule, "", None, False, "", user_message(exc)))
                 continue
@@ -292,11 +312,12 @@ class Notifications:
                     stored.id,
                     rule,
                     entity,
-                    value,
-                    breached(rule, value),
+                    r.value,
+                    breached(rule, r.value, r.expected),
                     states[entity].state if entity in states else "OK",
+                    expected=r.expected,
                 )
-                for entity, value in sorted(values.items())
+                for entity, r in sorted(readings.items())
             ]
         return checks
 
@@ -306,18 +327,17 @@ class Notifications:
     def _evaluate_rule(self, stored: StoredRule, now: dt.datetime) -> str:
         rule, today = Rule.of(stored), self._today(now)
         try:
-            values = evaluate(self.db, rule, today, self.thresholds)
+            readings = evaluate(self.db, rule, today, self.thresholds)
         except (QueryError, SQLAlchemyError) as exc:
             schedules.record_evaluation(self.db, stored.id, "", now, None, "ERROR", False,
                                         str(exc)[:500])  # fmt: skip
             return f"failed: {user_message(exc)}"
         states = schedules.states(self.db, stored.id)
         firing = {entity for entity, s in states.items() if s.state == "FIRING"}
-        changes = []
-        window = rolling_window(rule, last_day_of_data(self.db, today))
+        window = rule_window(self.db, rule, today)
         changes = [
-            self._step(stored, rule, entity, values.get(entity), now, window)
-            for entity in sorted(set(values) | firing)
+            self._step(stored, rule, entity, readings.get(entity, Reading(None)), now, window)
+            for entity in sorted(set(readings) | firing)
         ]
         return ", ".join(c for c in changes if c) or "no change"
 
@@ -326,13 +346,14 @@ class Notifications:
         stored: StoredRule,
         rule: Rule,
         entity: str,
-        value: float | None,
+        reading: Reading,
         now: dt.datetime,
         window: Window,
     ) -> str:
         """One entity's evaluation: the state machine's verdict, applied by compare-and-set
         together with the message it owes (delivered by `deliver_owed`)."""
         before = schedules.ensure_state(self.db, stored.id, entity)
+        value, expected = reading.value, reading.expected
         step = transition(
             rule,
             State(before.state, before.streak, before.notified_at, before.message_ts),
@@ -340,9 +361,15 @@ class Notifications:
             muted=stored.muted(now),
             now=now,
             repeat=dt.timedelta(hours=self.settings.alert_repeat_hours),
+            expected=expected,
         )
         schedules.set_streak(self.db, stored.id, entity, step.streak, value)
-        owed = schedules.Owed(value, window.start, window.end) if step.notify else None
+        owed = (
+            schedules.Owed(value, window.start, window.end,
+                           *((expected.value, expected.band) if expected else ()))
+            if step.notify
+            else None
+        )  # fmt: skip
         won = step.event is not None and schedules.move_state(
             self.db, stored.id, entity, step.event, now, before.notified_at, owed
         )

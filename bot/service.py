@@ -61,8 +61,8 @@ DIGEST_HELP = (
 ALERT_HELP = (
     "Usage: `/alert add roas < 1.5 brand=MuscleBlaze window=7d`, "
     "`/alert add revenue drop > 30% window=7d`, `/alert add roas < 1 each=influencer "
-    "min_spend=10000`, `/alert list`, `/alert remove ID`, `/alert mute ID 1d`, "
-    "`/alert check`, `/alert history ID`"
+    "min_spend=10000`, `/alert add orders unusual brand=HKVitals direction=down`, "
+    "`/alert list`, `/alert remove ID`, `/alert mute ID 1d`, `/alert check`, `/alert history ID`"
 )
 _CHANNEL = re.compile(r"^channel=(?:<#)?([CGD][A-Z0-9]{2,})(?:\|[^>]*)?>?$", re.IGNORECASE)
 
@@ -140,6 +140,9 @@ def thresholds_of(settings: Settings) -> Thresholds:
             min_days=min(settings.baseline_min_days, settings.baseline_days),
             draws=settings.bootstrap_draws,
         ),
+        concentration_share=settings.concentration_share / 100,
+        reallocation_cap=settings.reallocation_cap / 100,
+        holiday_country=settings.holiday_country,
     )
 
 
@@ -421,11 +424,17 @@ class Service:
             self.db, channel, caller.user, metric=rule.metric, op=rule.op,
             threshold=rule.threshold, window_days=rule.window_days, each=rule.each,
             filters=rule.filters, min_spend=rule.min_spend, pending=rule.pending,
+            direction=rule.direction, min_value=rule.min_value if rule.unusual else None,
         )  # fmt: skip
+        watched = (
+            " on the last complete day, against the same weekday of the 8 weeks before"
+            if rule.unusual
+            else ""
+        )
         return (
             f":bell: Alert #{rule_id}: {rule.describe()}. Checked "
-            f"{self.settings.alert_check_cron!r} ({self.settings.timezone}); it posts in "
-            f"<#{channel}> once when it fires and once when it resolves."
+            f"{self.settings.alert_check_cron!r} ({self.settings.timezone}){watched}; it posts "
+            f"in <#{channel}> once when it fires and once when it resolves."
         )
 
     def _list_rules(self, channel: str) -> str:

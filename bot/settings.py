@@ -77,6 +77,23 @@ class Settings(BaseSettings):
     bootstrap_draws: int = Field(
         default=500, ge=100, le=20_000, description="Resamples behind the 90% interval."
     )
+    concentration_share: float = Field(
+        default=50,
+        gt=0,
+        le=100,
+        description="% of revenue from one segment above which `why` and digests say so.",
+    )
+    reallocation_cap: float = Field(
+        default=20,
+        gt=0,
+        le=100,
+        description="The most a digest recommends moving, in % of the source's spend.",
+    )
+    holiday_country: str = Field(
+        default="IN",
+        description="Country (ISO code) whose public holidays anomaly alerts leave out of "
+        "their reference weeks; empty for none.",
+    )
     currency: str = Field(
         default="INR", description="INR shows ₹ in lakh/crore; USD, EUR, GBP plain thousands."
     )
@@ -181,6 +198,16 @@ class Settings(BaseSettings):
         if list(value) != sorted(set(value)):
             raise ValueError("tier boundaries must be four increasing follower counts")
         return value
+
+    @field_validator("holiday_country")
+    @classmethod
+    def _holiday_country(cls, value: str) -> str:
+        import holidays
+
+        code = value.strip().upper()
+        if code and code not in holidays.list_supported_countries():
+            raise ValueError(f"'{value}' is not a country the holidays package knows (e.g. IN)")
+        return code
 
     @field_validator("timezone")
     @classmethod

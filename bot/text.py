@@ -12,7 +12,7 @@ from bot import labels
 from insights.alerts import Check, Notice
 from insights.catalogue import HEADLINE, TOTALS
 from insights.digest import Digest
-from insights.results import Answer, Metrics
+from insights.results import Answer, Explained, Metrics, WhatIf
 from storage.ingest import FileResult
 from storage.summary import StoreSummary
 
@@ -85,17 +85,40 @@ def _figures_line(
 def answer_text(answer: Answer, currency: str = "INR", previous: Metrics | None = None) -> str:
     """The whole answer for a terminal: heading, totals (with their change against the
     previous window when given), the subject, the table, notes and charts."""
+    if isinstance(answer, Explained):
+        return _why_text(answer, currency)
     out = [answer_heading(answer), _figures_line(answer.totals, TOTALS, previous, currency)]
+    if isinstance(answer, WhatIf):
+        out += labels.whatif_lines(answer, currency)
     if answer.subject:
         out.append(labels.subject_line(answer))
     if answer.rows:
         out += ["", labels.aligned(labels.table_cells(answer, currency))]
     notes = [*answer.notes, *([PREVIOUS_NOTE] if previous is not None else [])]
-    out += [f"Note: {n}" for n in notes]
+    return "\n".join([*out, *_footer(answer, notes)])
+
+
+def _footer(answer: Answer, notes: list[str]) -> list[str]:
+    out = [f"Note: {n}" for n in notes]
     if answer.data_through is not None and answer.window_from is not None:
         out.append(f"{labels.data_through(answer.data_through)}.")
-    out += [f"Chart: {c}" for c in answer.charts]
-    return "\n".join(out)
+    return out + [f"Chart: {c}" for c in answer.charts]
+
+
+def _why_text(answer: Explained, currency: str) -> str:
+    """The change, both windows' figures, the segments pushing each way, and the notes."""
+    out = [answer_heading(answer)]
+    if answer.comparison_from is not None:
+        names = labels.why_totals(answer)
+        out += [
+            labels.why_summary(answer, currency),
+            f"Now: {_figures_line(answer.totals, names, answer.comparison, currency)}",
+            f"Against {labels.comparison_label(answer)}: "
+            f"{_figures_line(answer.comparison, names, None, currency)}",
+        ]
+    for title, lines in labels.why_sections(answer, currency):
+        out += [f"{title}:", *(f"  {line}" for line in lines)]
+    return "\n".join([*out, *_footer(answer, answer.notes)])
 
 
 # --- scheduled messages -----------------------------------------------------------------------
@@ -111,6 +134,9 @@ def digest_text(digest: Digest, currency: str = "INR") -> str:
         _figures_line(digest.totals, HEADLINE[:5], digest.previous, currency),
     ]
     lines += [f"{title}: {text}" for title, text in labels.digest_sections(digest, currency)]
+    changes = labels.digest_changes(digest, currency)
+    if changes:
+        lines += ["What changed", *(f"  {line}" for line in changes)]
     if digest.recommendations:
         lines.append("Recommendations")
         lines += [f"  • {r}" for r in digest.recommendations]
@@ -133,6 +159,8 @@ def checks_text(checks: list[Check], currency: str = "INR") -> str:
             lines.append(f"  #{c.rule_id} {c.rule.describe()}: {c.error}")
             continue
         shown = labels.rule_value(c.rule, c.value, currency)
+        if c.rule.unusual:
+            shown += f", {labels.expectation(c.rule, c.value, c.expected, currency)}"
         verdict = "breaches" if c.breached else "within"
         lines.append(
             f"  #{c.rule_id} {c.rule.describe()} · {c.entity or 'scope'}: {shown} "

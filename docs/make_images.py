@@ -29,6 +29,7 @@ IMAGES = {
     "underperformers.png": "/underperformers",
     "personas.png": "/personas min_influencers=1",
     "trend.png": "/trend",
+    "why.png": "/roas why period=last_30d",
 }
 OUT = Path(__file__).resolve().parent / "img"
 

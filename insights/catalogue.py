@@ -103,6 +103,13 @@ ALERTABLE: tuple[str, ...] = tuple(m.name for m in METRICS if m.alertable)
 # The sums every result carries, from which the ratios above are made.
 SUMS = ("revenue", "cost", "orders", "posts", "engagements", "reach")
 
+# The metrics whose change `why` splits by segment: sums of every result, and ratios of two
+# of them (incremental revenue is each window's share of its own lifts, so it is left out).
+EXPLAINABLE = tuple(
+    m.name for m in METRICS
+    if m.name in SUMS or (m.is_ratio and m.numerator in SUMS and m.denominator in SUMS)
+)  # fmt: skip
+
 # The figures an answer leads with (Slack's fields, the text answer's first line adds TOTALS).
 HEADLINE = ("revenue", "cost", "roas", "incremental_roas", "orders", "cpa")
 TOTALS = (*HEADLINE, "engagement_rate", "influencers")
@@ -162,6 +169,7 @@ class Command:
     default_by: tuple[str, ...] = ("influencer",)
     columns: tuple[str, ...] = ()
     post_columns: tuple[str, ...] = field(default=("posts", "engagement_rate"))
+    default_period: str | None = None  # the window when none is given (None: all data)
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -184,6 +192,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("trend", "query", "/trend [filters]", "weekly revenue, cost and ROAS",
             default_by=("week",), columns=("revenue", "cost", "roas", "orders", "posts"),
             post_columns=()),
+    Command("why", "query",
+            "/roas why [filters] [vs=]",
+            "why ROAS (or metric=) changed, segment by segment (default period=last_7d)",
+            default_period="last_7d"),
+    Command("whatif", "query",
+            "/roas whatif move= from= to=",
+            "revenue and ROAS had that spend moved (default period=last_90d)",
+            default_period="last_90d"),
     Command("digest", "digest", "/digest now|list|subscribe",
             "the weekly digest of a channel", slash=True),
     Command("alert", "alert", "/alert add|list|mute|...",

@@ -1,28 +1,63 @@
 """The weekly digest a channel receives every Monday, as typed data.
 
 Computed here and rendered elsewhere: Slack is not this package's business. Every figure comes
-from the engine's own commands (`roas by=influencer`, `underperformers`, `personas`, `trend`)
-over the week, built as typed queries, so the digest can never disagree with what `/roas` says
-about the same week.
+from the engine's own commands (`roas by=influencer`, `underperformers`, `personas`, `trend`,
+`why`) over the week, built as typed queries, so the digest can never disagree with what `/roas`
+says about the same week.
+
+"What changed" explains the week: its ROAS change against the week before split by influencer
+(`insights.drivers`), the days whose revenue, orders, cost or ROAS were unusual for their
+weekday (`insights.anomaly`), and whether one influencer brings most of the revenue. Moving
+spend is advised only when it is clearly better: between the personas whose iROAS 90%
+intervals do not overlap, at most REALLOCATION_CAP of the source's spend.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from insights import drivers
+from insights.anomaly import Expected, expect, outside, public_holidays, reference_days
 from insights.catalogue import COMMAND
-from insights.engine import Thresholds, answer
+from insights.engine import Thresholds, answer, daily_totals
 from insights.formatting import money, ratio
 from insights.query import EVERY_ROW, Query, Window, parse_filters
-from insights.results import Answer, Row, Totals
-from insights.scope import INFLUENCER_KEYS
+from insights.results import Answer, Explained, Row, Totals
+from insights.scope import INFLUENCER_KEYS, dates_with_data
 
 TREND_WEEKS = 8
-RANKED = 3  # influencers in each of the top and bottom lists
+RANKED = 3  # influencers in each of the top and bottom lists, drivers each way
+WATCHED = ("revenue", "orders", "cost", "roas")  # the figures whose unusual days are listed
+SENSITIVITY = 3.0  # the anomaly band of the digest, as an alert rule's default
+
+
+@dataclass(frozen=True)
+class Unusual:
+    """A day of the week whose figure was outside its weekday's band."""
+
+    metric: str
+    value: float
+    expected: Expected
+
+
+@dataclass(frozen=True)
+class Move:
+    """Spend to move from the persona with the lowest iROAS to the one with the highest, when
+    their intervals do not overlap; the revenue it should bring, with the interval that pairs
+    each side's ends at their worst and at their best."""
+
+    source: Row
+    destination: Row
+    amount: float
+    revenue: float
+    low: float
+    high: float
+
+
 _WEEK_LABEL = re.compile(r"([1-9]\d{3})-W(\d{2})", re.IGNORECASE)
 
 
@@ -44,6 +79,10 @@ class Digest:
     recommendations: list[str]
     trend: list[Row]  # TREND_WEEKS weekly rows, oldest first, ending with this week
     data_through: dt.date | None = None  # the store's last day of data
+    changes: Explained | None = None  # the week's ROAS against the week before, by influencer
+    unusual: list[Unusual] = field(default_factory=list)
+    concentration: str | None = None  # "62% of revenue from one influencer (...)"
+    move: Move | None = None
 
     def trend_answer(self) -> Answer:
         """The 8-week trend as an answer, so its chart renders like any `/roas trend`."""
@@ -146,11 +185,17 @@ def build_digest(
     underperformers = ask("underperformers", week_start, end).rows
     already = {r.key for r in before.rows}
     digest.new_underperformers = [r for r in underperformers if r.key not in already]
-    personas = ask("personas", week_start, end, top=1).rows
+    personas = ask("personas", week_start, end).rows
     digest.top_persona = personas[0] if personas else None
-    digest.recommendations = _recommendations(
-        underperformers, digest.top_persona, th.roas_target, currency
-    )
+    digest.move = _move(personas, th.reallocation_cap)
+    digest.recommendations = _recommendations(underperformers, digest.move, personas, currency)
+    why = Query("why", scope, Window(week_start, end), by=("influencer",), top=EVERY_ROW)
+    changes = answer(db, why, th)
+    assert isinstance(changes, Explained)
+    digest.changes = changes
+    digest.concentration = drivers.concentration_note(week.rows, "influencer",
+                                                      th.concentration_share)  # fmt: skip
+    digest.unusual = _unusual(db, scope, week_start, th)
     trend_start = week_start - dt.timedelta(weeks=TREND_WEEKS - 1)
     digest.trend = _weekly(ask("trend", trend_start, end).rows, week_start)
     return digest
@@ -168,33 +213,103 @@ def _has_data(totals: Totals, influencer_scoped: bool) -> bool:
     return not influencer_scoped and (totals.all_revenue or 0.0) > 0
 
 
-def _recommendations(
-    underperformers: list[Row], persona: Row | None, target: float, currency: str
-) -> list[str]:
-    """At most two sentences of advice, each naming who, how much and why; none is invented.
+def _move(personas: list[Row], cap: float) -> Move | None:
+    """From the persona whose iROAS interval ends lowest to the one whose interval starts
+    highest, when that start is above that end (the intervals do not overlap: if any two
+    personas' do not, these two do not), `cap` of the source's spend."""
+    known = [
+        r for r in personas
+        if r.cost > 0 and None not in (r.incremental_roas, r.incremental_roas_low,
+                                       r.incremental_roas_high)
+    ]  # fmt: skip
+    if len(known) < 2:
+        return None
+    destination = max(known, key=lambda r: (r.incremental_roas_low, r.key))
+    source = min((r for r in known if r is not destination),
+                 key=lambda r: (r.incremental_roas_high, r.key))  # fmt: skip
+    s, s_low, s_high = _ends(source)
+    d, d_low, d_high = _ends(destination)
+    if not d_low > s_high:
+        return None
+    amount = cap * source.cost
+    return Move(source, destination, amount, amount * (d - s), amount * (d_low - s_high),
+                amount * (d_high - s_low))  # fmt: skip
 
-    - Move: the underperformer with the most spend this week, towards the best ranked persona,
-      only when that persona reaches the ROAS target (moving money to another group below
-      target is not advice).
-    - Pause: the underperformer with the most spend and no sales at all, unless the move
-      already names them.
-    With no underperformer (or none of these cases) the list is empty. Ties go by key.
-    """
-    by_spend = sorted(underperformers, key=lambda r: (-r.cost, r.key))
+
+def _ends(row: Row) -> tuple[float, float, float]:
+    """iROAS and its interval, known to be defined."""
+    ends = (row.incremental_roas, row.incremental_roas_low, row.incremental_roas_high)
+    assert all(e is not None for e in ends)
+    return ends  # type: ignore[return-value]
+
+
+def _recommendations(
+    underperformers: list[Row], move: Move | None, personas: list[Row], currency: str
+) -> list[str]:
+    """The move when one is clearly better, or why none is; then a pause for the
+    underperformer with the most spend and no sales at all. None is invented.
+
+    A move needs the iROAS interval of both personas (a baseline for their brands) and a gap
+    between them: a ROAS ranking alone can say which persona earned more, not that a rupee
+    moved would (`insights.incremental`)."""
     advice = []
-    moved = None
-    if by_spend and persona is not None and persona.roas is not None and persona.roas >= target:
-        moved = by_spend[0]
-        source = f"{moved.label} ({ratio(moved.roas or 0.0)})"  # cost > 0: ROAS is defined
-        destination = f"{persona.label} creators ({ratio(persona.roas)})"
+    if move is not None:
         advice.append(
-            f"Move {money(moved.cost, currency, compact=True)} from {source} to {destination}"
+            f"Move {money(move.amount, currency, compact=True)} from {_iroas(move.source)} to "
+            f"{_iroas(move.destination)}: expected {_signed(move.revenue, currency)} revenue "
+            f"({_signed(move.low, currency)} to {_signed(move.high, currency)})"
         )
-    idle = [r for r in by_spend if r.revenue <= 0 and r is not moved]
+    elif personas:
+        known = [r for r in personas if r.incremental_roas_low is not None]
+        why = (
+            "their iROAS 90% intervals overlap"
+            if len(known) >= 2
+            else "too few personas have an iROAS with an interval this week (no baseline)"
+        )
+        advice.append(f"No move is clearly better: {why}")
+    by_spend = sorted(underperformers, key=lambda r: (-r.cost, r.key))
+    idle = [r for r in by_spend if r.revenue <= 0]
     if idle:
         spent = money(idle[0].cost, currency, compact=True)
         advice.append(f"Pause {idle[0].label}: {spent} spent, no sales this week")
     return advice
+
+
+def _iroas(row: Row) -> str:
+    return (
+        f"{row.label} creators (iROAS {ratio(row.incremental_roas)}, "
+        f"{row.incremental_roas_low:.2f}–{row.incremental_roas_high:.2f})"
+    )
+
+
+def _signed(value: float, currency: str) -> str:
+    return ("−" if value < 0 else "+") + money(abs(value), currency, compact=True)
+
+
+def _unusual(
+    db: Engine, scope: dict[str, tuple[str, ...]], week_start: dt.date, th: Thresholds
+) -> list[Unusual]:
+    """The days of the week whose WATCHED figures were outside their weekday's band
+    (SENSITIVITY, both directions, holidays left out). A day expected at 0 is not unusual:
+    sales against a run of empty days are a start, not an anomaly."""
+    week = [week_start + dt.timedelta(days=n) for n in range(7)]
+    days = sorted({d for day in week for d in (*reference_days(day), day)})
+    figures = daily_totals(db, Query("roas", scope), days, th)
+    with db.connect() as conn:
+        covered = dates_with_data(conn, days[0], days[-1])
+    holidays_of = public_holidays(th.holiday_country, days)
+    found = []
+    for day in week:
+        if day not in covered:
+            continue
+        for name in WATCHED:
+            values = {d: figures[d].value(name) for d in days}
+            expected = expect(day, values, sensitivity=SENSITIVITY, holidays_of=holidays_of,
+                              covered=covered)  # fmt: skip
+            value = values[day]
+            if expected is not None and expected.value > 0 and outside(value, expected, "both"):
+                found.append(Unusual(name, float(value), expected))  # type: ignore[arg-type]
+    return found
 
 
 def _weekly(rows: list[Row], week_start: dt.date) -> list[Row]:

@@ -9,17 +9,19 @@ grouped in SQL by that key. Ratios are always computed from sums (`insights.resu
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import TypeVar
 
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from insights import incremental, metrics
-from insights.catalogue import BREAKDOWN, COMMAND, QUERY_COMMANDS, TIME_BREAKDOWNS
-from insights.query import Query, QueryError, Window
-from insights.results import Answer, Metrics, Row, Totals
+from insights import drivers, incremental, metrics
+from insights.catalogue import BREAKDOWN, COMMAND, QUERY_COMMANDS, TIME_BREAKDOWNS, metric
+from insights.formatting import money
+from insights.query import Query, QueryError, Segment, Window, comparison_window
+from insights.results import Answer, Explained, Metrics, Row, Totals, WhatIf
 from insights.scope import (
     DEFAULT_TIER_BOUNDS,
     Scope,
@@ -27,6 +29,7 @@ from insights.scope import (
     data_through,
     find_influencer,
     load_influencers,
+    normalise,
     resolve,
 )
 from insights.single_flight import SingleFlight
@@ -47,6 +50,9 @@ class Thresholds:
     persona_min_influencers: int = 2
     persona_min_spend: float = 0.0
     baseline: incremental.Baseline = field(default_factory=incremental.Baseline)
+    concentration_share: float = 0.5  # `why` and digests say so when one segment has more
+    reallocation_cap: float = 0.2  # of the source's spend, the most a recommended move takes
+    holiday_country: str = "IN"  # whose public holidays anomaly alerts leave out ("": none)
 
 
 class SharedSums:
@@ -115,6 +121,30 @@ def totals(
         people = _people(conn, thresholds, shared)
         scope = resolve(conn, query, people)
         return _Context(conn, query, scope, people, thresholds, shared).totals()
+
+
+def daily_totals(
+    db: Engine, query: Query, days: list[dt.date], thresholds: Thresholds | None = None
+) -> dict[dt.date, Totals]:
+    """Revenue, orders and cost (and their ratios) of `query`'s scope on each of `days`: the
+    sums `totals` adds up, read with a statement each, the scope resolved once (a digest's
+    unusual days need 63 of them; a whole answer a day took ~0.15 s)."""
+    thresholds = thresholds or Thresholds()
+    out = {}
+    with db.connect() as conn:
+        people = _people(conn, thresholds, None)
+        scope = resolve(conn, replace(query, window=Window(min(days), max(days))), people)
+        for day in days:
+            window = Window(day, day)
+            one = replace(scope, window=window, requested=window, explicit_window=True)
+            revenue = metrics.revenue(conn, one, None)
+            cost = metrics.cost(conn, one, None)
+            out[day] = Totals(
+                revenue=float(revenue["revenue"].sum()),
+                orders=int(revenue["orders"].sum()),
+                cost=float(cost["cost"].sum()),
+            )
+    return out
 
 
 def previous_totals(
@@ -511,6 +541,117 @@ class _Context:
         result.rows = sorted(self._by_sql_key("week"), key=lambda r: r.key)
         return result
 
+    def why(self) -> Answer:
+        """The change of a metric against another window, split exactly by segment."""
+        by, name = self.query.by[0], self.query.metric or "roas"
+        spec = metric(name)
+        if by in TIME_BREAKDOWNS:
+            raise QueryError(
+                f"why compares the segments two windows share, and they share no {by}: "
+                "by= takes a breakdown such as influencer, brand or persona"
+            )
+        from_posts = {spec.name, spec.numerator, spec.denominator} & {"posts", "reach"}
+        if from_posts and BREAKDOWN[by].kind == "product":
+            raise QueryError(
+                f"{spec.label} comes from posts, which have no {by}: break it down by "
+                "influencer, platform, category, gender, tier or persona"
+            )
+        totals = self.totals()
+        base = self.base_answer(totals, f"Why {spec.label} changed, by {by}")
+        result = Explained(**{f.name: getattr(base, f.name) for f in fields(Answer)}, metric=name)
+        result.by = by
+        if self.scope.after_data or self.scope.window.start is None:
+            return result  # its notes say there is no data
+        other = self._other(comparison_window(self.query.vs, self.scope.window))
+        result.comparison = other.totals()
+        result.comparison_from = other.scope.window.start
+        result.comparison_to = other.scope.window.end
+        rows = self.breakdown(by)
+        result.contributions = drivers.decompose(
+            name, other.breakdown(by), rows, result.comparison, totals
+        )
+        if not result.split:
+            result.notes.append(self._unsplit(result, other.scope))
+        concentrated = drivers.concentration_note(rows, by, self.th.concentration_share)
+        if concentrated:
+            result.notes.append(concentrated)
+        return result
+
+    def _other(self, window: Window) -> _Context:
+        """The same question over another window (why's comparison)."""
+        query = replace(self.query, window=window, period=None)
+        scope = resolve(self.conn, query, self.people)
+        return _Context(self.conn, query, scope, self.people, self.th, self.shared)
+
+    def _unsplit(self, result: Explained, other: Scope) -> str:
+        """Why a ratio's change has no parts, in words (the sums' changes still have)."""
+        spec = metric(result.metric)
+        empty = [
+            f"{w.start:%d %b %Y} – {w.end:%d %b %Y}"
+            for w, t in ((other.window, result.comparison), (self.scope.window, result.totals))
+            if w.start and w.end and not float(getattr(t, spec.denominator or "")) > 0
+        ]
+        return (
+            f"{spec.label} is n/a in {' and '.join(empty)} (no {spec.denominator}), so its "
+            f"change cannot be split: segments are ranked by their change of {spec.numerator}"
+        )
+
+    def whatif(self) -> Answer:
+        """Revenue and ROAS had `move` of spend gone from one segment to another, at each
+        side's incremental ROAS over the window (returns constant at the margin)."""
+        q = self.query
+        assert q.source is not None and q.destination is not None and q.move is not None
+        totals = self.totals()
+        base = self.base_answer(totals, "What if spend moved")
+        source, destination = self._segment_row(q.source), self._segment_row(q.destination)
+        result = WhatIf(**{f.name: getattr(base, f.name) for f in fields(Answer)}, move=q.move,
+                        source=source, destination=destination,
+                        segments=(q.source.by, q.destination.by))  # fmt: skip
+        if q.move > source.cost:
+            raise QueryError(
+                f"{source.label} spent {money(source.cost)} in the window: move= can take at "
+                "most that"
+            )
+        ends = [(r.incremental_roas, r.incremental_roas_low, r.incremental_roas_high)
+                for r in (source, destination)]  # fmt: skip
+        (s, s_low, s_high), (d, d_low, d_high) = ends
+        if s is not None and d is not None:
+            result.revenue_change = q.move * (d - s)
+            if None not in (s_low, s_high, d_low, d_high):
+                result.revenue_change_low = q.move * (d_low - s_high)  # type: ignore[operator]
+                result.revenue_change_high = q.move * (d_high - s_low)  # type: ignore[operator]
+        result.notes.append(
+            "assumes returns stay constant at the margin: each rupee moved earns the "
+            "destination's iROAS over the window and stops earning the source's; the interval "
+            "pairs each side's 90% interval at its worst and at its best"
+        )
+        result.notes += [
+            f"{r.label} has no iROAS in the window: the change cannot be estimated"
+            for r in (source, destination)
+            if r.incremental_roas is None
+        ]
+        share = q.move / source.cost
+        if share > self.th.reallocation_cap:
+            result.notes.append(
+                f"moves {share * 100:.0f}% of {source.label}'s spend, more than the "
+                f"{self.th.reallocation_cap * 100:.0f}% (REALLOCATION_CAP) recommendations go "
+                "to: the further from today's spend, the less returns stay constant"
+            )
+        return result
+
+    def _segment_row(self, segment: Segment) -> Row:
+        """The row of `segment` in its breakdown over the window, matched as filters are."""
+        rows = self.breakdown(segment.by)
+        wanted = normalise(segment.value.replace("·", " "))
+        for row in rows:
+            if wanted in (normalise(row.key.replace("·", " ")), normalise(row.label)):
+                return row
+        names = [r.label for r in rows]
+        by_norm = {normalise(n.replace("·", " ")): n for n in names}
+        close = difflib.get_close_matches(wanted, list(by_norm), n=3, cutoff=0.6)
+        hint = f" — did you mean {' or '.join(by_norm[c] for c in close)}?" if close else ""
+        raise QueryError(f"no {segment.by} '{segment.value}' with figures in the window{hint}")
+
 
 class _Lazy:
     """A value computed the first time it is needed (the covered brands' cost: only when some
@@ -628,4 +769,6 @@ def _top(rows: list[Row], top: int, chronological: bool) -> tuple[list[Row], boo
     return ordered[:top], len(ordered) > top
 
 
-__all__ = ["SharedSums", "Thresholds", "Window", "answer", "previous_totals", "totals"]
+__all__ = [
+    "SharedSums", "Thresholds", "Window", "answer", "daily_totals", "previous_totals", "totals",
+]  # fmt: skip

@@ -15,7 +15,7 @@ import shlex
 from dataclasses import dataclass, field, replace
 
 from insights.catalogue import BREAKDOWNS as BREAKDOWN_SPECS
-from insights.catalogue import COMMAND, QUERY_COMMANDS, TIERS
+from insights.catalogue import COMMAND, EXPLAINABLE, QUERY_COMMANDS, TIERS, TIME_BREAKDOWNS
 from insights.catalogue import COMMANDS as COMMAND_SPECS
 
 COMMANDS = (*QUERY_COMMANDS, "help")  # what `parse` reads; digests and alerts are not queries
@@ -35,9 +35,15 @@ PERIODS = (
     "last_7d", "last_30d", "last_90d", "this_week", "last_week", "this_month", "last_month",
     "qtd", "ytd",
 )  # fmt: skip
-OPTION_KEYS = ("from", "to", "period", "by", "top", "threshold", "min_spend", "min_influencers")
+OPTION_KEYS = (
+    "from", "to", "period", "by", "top", "threshold", "min_spend", "min_influencers", "vs",
+    "metric", "move",
+)  # fmt: skip
 KEYS = FILTER_KEYS + OPTION_KEYS
 EVERY_ROW = 1_000_000  # `top=` for internal callers that need every row of a breakdown
+COMPARISONS = ("previous", "last_year")  # `vs=` keywords; FROM..TO names dates
+SEGMENT_BREAKDOWNS = tuple(b.name for b in BREAKDOWN_SPECS if b.name not in TIME_BREAKDOWNS)
+_ONLY = {"vs": "why", "metric": "why", "move": "whatif"}  # options of one command
 
 
 class QueryError(ValueError):
@@ -66,6 +72,17 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """One row of a breakdown, as `whatif` names it: `persona:"macro · Fitness"`."""
+
+    by: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.by}:{_quoted(self.value)}"
+
+
+@dataclass(frozen=True)
 class Query:
     command: str = "roas"
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -77,6 +94,11 @@ class Query:
     min_spend: float | None = None
     min_influencers: int | None = None
     subject: str | None = None  # the influencer id or name for `influencer`
+    vs: str | None = None  # `why`: previous, last_year or "YYYY-MM-DD..YYYY-MM-DD"
+    metric: str | None = None  # `why`: the catalogue metric whose change is split
+    move: float | None = None  # `whatif`: the spend moved from `source` to `destination`
+    source: Segment | None = None
+    destination: Segment | None = None
 
     def with_changes(self, **changes) -> Query:
         return replace(self, **changes)
@@ -164,7 +186,11 @@ def _build(command: str, pairs: list[tuple[str, str]], today: dt.date) -> Query:
         seen.add(key)
         if not value:
             raise QueryError(f"{key}= needs a value")
-        if key in FILTER_KEYS:
+        if key in _ONLY and command != _ONLY[key]:
+            raise QueryError(f"{key}= belongs to `/roas {_ONLY[key]}`")
+        if command == "whatif" and key in ("from", "to"):
+            options["source" if key == "from" else "destination"] = _segment(key, value)
+        elif key in FILTER_KEYS:
             filters[key] = _filter_values(key, value)
         elif key in ("from", "to"):
             options[key] = _iso_date(key, value)
@@ -174,13 +200,22 @@ def _build(command: str, pairs: list[tuple[str, str]], today: dt.date) -> Query:
             options["by"] = _by(command, value)
         elif key in ("top", "min_influencers"):
             options[key] = _whole(key, value)
+        elif key == "vs":
+            options["vs"] = _comparison(value)
+        elif key == "metric":
+            options["metric"] = _explainable(value)
         else:
             options[key] = _number(key, value)
     if "period" in options and ("from" in options or "to" in options):
         raise QueryError("use either period= or from=/to=, not both")
     window = Window(options.get("from"), options.get("to"))
+    default_period = COMMAND[command].default_period if command in COMMAND else None
+    if not ({"period", "from", "to"} & set(options)) and default_period:
+        options["period"] = default_period
     if "period" in options:
         window = period_window(options["period"], today)
+    if command == "whatif":
+        _whatif_options(options)
     if window.start and window.end and window.start > window.end:
         raise QueryError(f"from={window.start} is after to={window.end}")
     default_by = _default_by(command)
@@ -194,7 +229,83 @@ def _build(command: str, pairs: list[tuple[str, str]], today: dt.date) -> Query:
         threshold=options.get("threshold"),
         min_spend=options.get("min_spend"),
         min_influencers=options.get("min_influencers"),
+        vs=options.get("vs"),
+        metric=options.get("metric"),
+        move=options.get("move"),
+        source=options.get("source"),
+        destination=options.get("destination"),
     )
+
+
+def _comparison(value: str) -> str:
+    """`vs=`: previous, last_year, or FROM..TO (two ISO dates)."""
+    word = value.strip().lower()
+    if word in COMPARISONS:
+        return word
+    start, sep, end = word.partition("..")
+    if not sep:
+        raise QueryError(
+            f"vs={value}: write vs=previous, vs=last_year or vs=2025-01-01..2025-01-31"
+            f"{_closest(word, COMPARISONS)}"
+        )
+    first, last = _iso_date("vs", start), _iso_date("vs", end)
+    if first > last:
+        raise QueryError(f"vs={value}: {first} is after {last}")
+    return f"{first.isoformat()}..{last.isoformat()}"
+
+
+def comparison_window(vs: str | None, window: Window) -> Window:
+    """The window `why` compares `window` (as answered) with: the one of equal length before
+    it, the same dates a year earlier (29 Feb: the 28th), or the dates `vs` names."""
+    if vs is None or vs == "previous":
+        return window.previous()
+    if vs == "last_year":
+        if window.start is None or window.end is None:
+            raise ValueError("an open window has no last year")
+        return Window(_year_before(window.start), _year_before(window.end))
+    start, _, end = vs.partition("..")
+    return Window(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+
+
+def _year_before(day: dt.date) -> dt.date:
+    return day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
+
+
+def _explainable(value: str) -> str:
+    name = value.strip().lower()
+    if name not in EXPLAINABLE:
+        raise QueryError(
+            f"no metric '{value}' to explain{_closest(name, EXPLAINABLE)}\n"
+            f"metric= takes {', '.join(EXPLAINABLE)}"
+        )
+    return name
+
+
+def _segment(key: str, value: str) -> Segment:
+    by, sep, name = value.partition(":")
+    by = by.strip().lower()
+    if not sep or not name.strip():
+        raise QueryError(f'{key}= takes BY:VALUE, e.g. {key}=persona:"macro · Fitness"')
+    if by not in SEGMENT_BREAKDOWNS:
+        raise QueryError(
+            f"{key}={value}: no breakdown '{by}'{_closest(by, SEGMENT_BREAKDOWNS)}\n"
+            f"Segments are {', '.join(SEGMENT_BREAKDOWNS)}"
+        )
+    return Segment(by, name.strip())
+
+
+def _whatif_options(options: dict) -> None:
+    missing = [k for k, o in (("move", "move"), ("from", "source"), ("to", "destination"))
+               if o not in options]  # fmt: skip
+    if missing:
+        raise QueryError(
+            f"whatif needs {'= '.join(missing)}=: e.g. `/roas whatif move=200000 "
+            'from=persona:"macro · Fitness" to=persona:"micro · Nutrition"`'
+        )
+    if options["move"] <= 0:
+        raise QueryError("move= takes an amount above 0")
+    if options["source"] == options["destination"]:
+        raise QueryError("from= and to= name the same segment")
 
 
 def _filter_values(key: str, value: str) -> tuple[str, ...]:
@@ -244,6 +355,10 @@ def _iso_date(key: str, value: str) -> dt.date:
 
 def _period(value: str) -> str:
     period = value.lower()
+    if ".." in period:  # FROM..TO: dates where from=/to= are taken (whatif's segments)
+        start, _, end = period.partition("..")
+        first, last = _iso_date("period", start), _iso_date("period", end)
+        return f"{first.isoformat()}..{last.isoformat()}"
     if period not in PERIODS:
         raise QueryError(
             f"no period '{value}'{_closest(period, PERIODS)}\nPeriods: {', '.join(PERIODS)}"
@@ -290,8 +405,11 @@ def period_window(period: str, today: dt.date) -> Window:
     """The dates a period keyword covers, counted in the team's time zone.
 
     `last_Nd` is the N full days ending yesterday: today is not over, and a partial day makes
-    every comparison look like a drop. The calendar periods run to today.
+    every comparison look like a drop. The calendar periods run to today; FROM..TO is its dates.
     """
+    if ".." in period:
+        start, _, end = period.partition("..")
+        return Window(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
     if period.startswith("last_") and period.endswith("d"):
         days = int(period[5:-1])
         end = today - dt.timedelta(days=1)
@@ -325,9 +443,11 @@ def _help() -> str:
         '  several values comma-separated (brand=MuscleBlaze,Gritzo); quote spaces '
         '(brand="HK Vitals")',
         "Window: from=YYYY-MM-DD to=YYYY-MM-DD, or period= " + " ".join(PERIODS[:4]),
-        f"  {' '.join(PERIODS[4:])} (no window: all data)",
+        f"  {' '.join(PERIODS[4:])} FROM..TO (no window: all data)",
         f"Options: by= {' '.join(BREAKDOWNS)}",
         "  top=N  threshold=ROAS  min_spend=AMOUNT  min_influencers=N",
+        "  why: vs=previous|last_year|FROM..TO  metric= " + " ".join(EXPLAINABLE),
+        f"  whatif: move=AMOUNT from=BY:VALUE to=BY:VALUE (BY: {' '.join(SEGMENT_BREAKDOWNS)})",
         "Example: /roas brand=MuscleBlaze platform=Instagram period=last_30d by=tier",
     ])  # fmt: skip
 
@@ -343,8 +463,12 @@ def to_text(query: Query) -> str:
     for key in FILTER_KEYS:
         if key in query.filters and not (query.command == "influencer" and key == "influencer"):
             words.append(f"{key}={_quoted(','.join(query.filters[key]))}")
-    if query.period:
-        words.append(f"period={query.period}")
+    if query.command == "whatif" and query.move is not None:
+        words.append(f"move={query.move:.15g}")
+        words += [f"{k}={s}" for k, s in (("from", query.source), ("to", query.destination)) if s]
+    default_period = COMMAND[query.command].default_period if query.command in COMMAND else None
+    if query.period:  # the command's own default parses back without being written
+        words += [f"period={query.period}"] if query.period != default_period else []
     else:
         if query.window.start:
             words.append(f"from={query.window.start.isoformat()}")
@@ -358,6 +482,7 @@ def to_text(query: Query) -> str:
         value = getattr(query, key)
         if value is not None:
             words.append(f"{key}={value:g}")
+    words += [f"{key}={getattr(query, key)}" for key in ("vs", "metric") if getattr(query, key)]
     return " ".join(words)
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Literal
 
-from insights.catalogue import METRICS, RATIOS
+from insights.catalogue import METRICS, RATIOS, metric
 
 
 @dataclass
@@ -77,10 +78,7 @@ class Answer:
         out = {
             "command": self.command,
             "filters": self.filters,
-            "window": {
-                "from": self.window_from.isoformat() if self.window_from else None,
-                "to": self.window_to.isoformat() if self.window_to else None,
-            },
+            "window": _window(self.window_from, self.window_to),
             "data_through": self.data_through.isoformat() if self.data_through else None,
             "totals": totals,
             "rows": [{"key": r.key, "label": r.label, **_figures(r)} for r in self.rows],
@@ -92,6 +90,139 @@ class Answer:
         if self.subject:
             out["influencer"] = self.subject
         return out
+
+
+@dataclass
+class Contribution:
+    """One segment's part of a change between two windows (`insights.drivers`): its figures in
+    each (zeros where it is absent), and `points`, its share of the metric's change, in the
+    metric's unit (ROAS points), None when the change cannot be split (a window without cost).
+    For a ratio N / D, `beyond` is the same part in N's unit: ΔN − (N₀ / D₀)·ΔD, for ROAS the
+    revenue gained beyond what the extra spend would have bought at the earlier ROAS."""
+
+    key: str
+    label: str
+    status: Literal["new", "gone", "continuing"]
+    before: Row
+    after: Row
+    points: float | None
+    beyond: float | None = None
+
+    def change(self, name: str) -> float:
+        """The change of a sum (revenue, cost, orders...) from one window to the other."""
+        return float(self.after.value(name) or 0) - float(self.before.value(name) or 0)
+
+
+@dataclass
+class Explained(Answer):
+    """`why`: the totals of the current window (`totals`) and of the comparison window, and
+    every segment's contribution to the change of `metric`; they add up to it exactly."""
+
+    metric: str = "roas"
+    comparison_from: dt.date | None = None
+    comparison_to: dt.date | None = None
+    comparison: Totals = field(default_factory=Totals)
+    contributions: list[Contribution] = field(default_factory=list)
+
+    @property
+    def change(self) -> float | None:
+        """The metric's change; None when it is undefined in either window."""
+        now, before = self.totals.value(self.metric), self.comparison.value(self.metric)
+        return None if now is None or before is None else float(now) - float(before)
+
+    @property
+    def split(self) -> bool:
+        """Whether the change is split into points (false: a window without a denominator)."""
+        return self.change is not None
+
+    def ranked(self, up: bool, count: int) -> list[Contribution]:
+        """The `count` segments pushing the metric up (or down) most; when the change cannot
+        be split, those whose numerator moved most that way (ROAS: revenue)."""
+        spec = metric(self.metric)
+        measure = spec.name if not spec.is_ratio else spec.numerator
+
+        def size(c: Contribution) -> float:
+            assert measure is not None
+            return c.points if c.points is not None else c.change(measure)
+
+        chosen = [c for c in self.contributions if (size(c) > 0 if up else size(c) < 0)]
+        chosen.sort(key=lambda c: (-abs(size(c)), c.key))
+        return chosen[:count]
+
+    def to_dict(self) -> dict:
+        """The usual answer, `comparison: {window, totals}` and every segment's contribution
+        (`contributions`, so that they add up to `change`)."""
+        out = super().to_dict()
+        spec = metric(self.metric)
+        sums = _sums_of(self.metric)
+        out["metric"] = self.metric
+        out["change"] = _rounded(self.change, 6)
+        out["comparison"] = {
+            "window": _window(self.comparison_from, self.comparison_to),
+            "totals": _figures(self.comparison),
+        }
+        points = f"{self.metric}_points" if spec.is_ratio else f"{self.metric}_change"
+        out["contributions"] = [
+            {
+                "key": c.key,
+                "label": c.label,
+                "status": c.status,
+                points: _rounded(c.points, 6),
+                **({f"{points}_as_{spec.numerator}": _rounded(c.beyond, 2)}
+                   if spec.is_ratio else {}),
+                **{f"{s}_change": _rounded(c.change(s), 2) for s in sums},
+            }
+            for c in self.contributions
+        ]  # fmt: skip
+        return out
+
+
+@dataclass
+class WhatIf(Answer):
+    """`whatif`: `move` of spend taken from `source` and given to `destination`, each row with
+    its iROAS and interval over the window; the expected change of revenue (None where either
+    iROAS is n/a) and of ROAS, which divides it by the unchanged total cost."""
+
+    move: float = 0.0
+    source: Row = field(default_factory=Row)
+    destination: Row = field(default_factory=Row)
+    segments: tuple[str, str] = ("", "")  # the breakdowns the two rows come from
+    revenue_change: float | None = None
+    revenue_change_low: float | None = None
+    revenue_change_high: float | None = None
+
+    def roas_change(self, revenue: float | None) -> float | None:
+        cost = self.totals.cost
+        return None if revenue is None or cost <= 0 else revenue / cost
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        out["move"] = _rounded(self.move, 2)
+        for name, row, by in (("from", self.source, self.segments[0]),
+                              ("to", self.destination, self.segments[1])):  # fmt: skip
+            out[name] = {"by": by, "key": row.key, "label": row.label, **_figures(row)}
+        ends = (self.revenue_change, self.revenue_change_low, self.revenue_change_high)
+        out["revenue_change"] = dict(
+            zip(("value", "low", "high"), (_rounded(v, 2) for v in ends), strict=True)
+        )
+        out["roas_change"] = dict(zip(("value", "low", "high"),
+                                      (_rounded(self.roas_change(v), 6) for v in ends),
+                                      strict=True))  # fmt: skip
+        return out
+
+
+def _sums_of(name: str) -> tuple[str, ...]:
+    """Revenue and cost, and the sums a metric is made of, each once."""
+    spec = metric(name)
+    parts = (spec.numerator, spec.denominator) if spec.is_ratio else (spec.name,)
+    return tuple(dict.fromkeys(("revenue", "cost", *(p for p in parts if p))))
+
+
+def _window(start: dt.date | None, end: dt.date | None) -> dict:
+    return {
+        "from": start.isoformat() if start else None,
+        "to": end.isoformat() if end else None,
+    }
 
 
 def _figures(result: Metrics) -> dict:

@@ -224,6 +224,14 @@ def data_through(conn: Connection) -> dt.date | None:
     return _as_date(conn.execute(select(func.max(d.c.date))).scalar_one())
 
 
+def dates_with_data(conn: Connection, start: dt.date, end: dt.date) -> set[dt.date]:
+    """The dates from `start` to `end` that have tracking rows (the others are not days of no
+    sales: they are days the data does not cover)."""
+    d = models.daily_sales
+    statement = select(d.c.date).where(d.c.date >= start, d.c.date <= end).distinct()
+    return {day for day in map(_as_date, conn.execute(statement).scalars()) if day is not None}
+
+
 def canonical(conn: Connection, key: str) -> dict[str, str]:
     """Every stored spelling of a brand, product or campaign -> the one spelling shown for it
     everywhere: the tracking data's (payouts may write "gritzo" for "Gritzo"), else the first.

@@ -345,8 +345,9 @@ alert_rules = Table(
     Column("channel", String(64), nullable=False),
     Column("created_by", String(64)),
     Column("metric", String(40), nullable=False),
-    Column("op", String(8), nullable=False),  # < <= > >= drop rise
-    Column("threshold", Float, nullable=False),  # a value, or a percentage for drop/rise
+    Column("op", String(8), nullable=False),  # < <= > >= drop rise unusual
+    # a value, a percentage for drop/rise, the band's sensitivity for unusual
+    Column("threshold", Float, nullable=False),
     Column("window_days", Integer, nullable=False),
     Column("each", String(20)),  # influencer, brand, platform, persona, or NULL for the scope
     Column("filters", String(500), nullable=False),
@@ -355,6 +356,8 @@ alert_rules = Table(
     Column("muted_until", UTCDateTime()),
     Column("active", Boolean, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("direction", String(4)),  # unusual: down, up, both
+    Column("min_value", Float),  # unusual: entities expected below it never fire
 )
 
 alert_states = Table(
@@ -404,5 +407,7 @@ alert_outbox = Table(
     Column("delivered_at", UTCDateTime()),
     Column("message_ts", String(32)),
     Column("error", Text),
+    Column("expected", Float),  # unusual: the expected value and the band's half-width
+    Column("band", Float),
     Index(None, "status", "next_attempt_at"),
 )

@@ -127,6 +127,8 @@ class StoredRule:
     min_spend: float
     pending: int
     muted_until: dt.datetime | None
+    direction: str | None = None
+    min_value: float | None = None
 
     def muted(self, now: dt.datetime) -> bool:
         return self.muted_until is not None and self.muted_until > now
@@ -136,6 +138,7 @@ def _stored(row) -> StoredRule:
     return StoredRule(
         row.id, row.channel, row.created_by, row.metric, row.op, row.threshold,
         row.window_days, row.each, row.filters, row.min_spend, row.pending, row.muted_until,
+        row.direction, row.min_value,
     )  # fmt: skip
 
 
@@ -152,6 +155,8 @@ def add_rule(
     filters: str,
     min_spend: float,
     pending: int,
+    direction: str | None = None,
+    min_value: float | None = None,
 ) -> int:
     """A new active rule; returns its id."""
     with db.begin() as conn:
@@ -160,7 +165,8 @@ def add_rule(
             .values(
                 channel=channel, created_by=user, metric=metric, op=op, threshold=threshold,
                 window_days=window_days, each=each, filters=filters, min_spend=min_spend,
-                pending=pending, active=True, created_at=_now(),
+                pending=pending, active=True, created_at=_now(), direction=direction,
+                min_value=min_value,
             )
             .returning(_rules.c.id)
         ).scalar_one()  # fmt: skip
@@ -280,6 +286,8 @@ class Owed:
     value: float | None
     window_start: dt.date
     window_end: dt.date
+    expected: float | None = None  # unusual rules: the expected value and the band
+    band: float | None = None
 
 
 def move_state(
@@ -323,6 +331,7 @@ def move_state(
                 insert(_outbox).values(
                     rule_id=rule_id, entity=entity, event=event, value=owed.value,
                     window_start=owed.window_start, window_end=owed.window_end,
+                    expected=owed.expected, band=owed.band,
                     status="pending", attempts=0, next_attempt_at=now, created_at=now,
                 )
             )  # fmt: skip
@@ -340,6 +349,8 @@ class OwedMessage:
     window_end: dt.date
     attempts: int
     next_attempt_at: dt.datetime
+    expected: float | None = None
+    band: float | None = None
 
 
 def owed(db: Engine, now: dt.datetime, rule_id: int | None = None) -> list[OwedMessage]:
@@ -364,6 +375,8 @@ def owed(db: Engine, now: dt.datetime, rule_id: int | None = None) -> list[OwedM
                 _day(r.window_end),
                 r.attempts,
                 r.next_attempt_at,
+                r.expected,
+                r.band,
             )
             for r in conn.execute(statement)
         ]

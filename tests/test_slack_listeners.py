@@ -198,7 +198,7 @@ def test_an_answer_slack_will_not_take_is_told_privately(app, slack):
 def test_slack_hanging_on_posts_does_not_hold_up_the_next_answer(app, slack):
     import time
 
-    slack.delay("chat.postMessage", 8.0, times=5)
+    slack.delay("chat.postMessage", 20.0, times=5)
     for top in range(1, 6):  # five answers whose posts hang, more than there are workers
         dispatch(app, slash_command_body("/roas", f"{WINDOW} top={top}", "x"))
     time.sleep(1.0)
@@ -207,7 +207,7 @@ def test_slack_hanging_on_posts_does_not_hold_up_the_next_answer(app, slack):
     [posted] = slack.wait_for(
         "chat.postMessage", timeout=30, where=lambda c: "top=7" in json.dumps(c.params)
     )
-    assert posted.time - sent < 5.0  # not after the hanging ones (8 s)
+    assert posted.time - sent < 10.0  # not after the hanging ones (20 s), however busy the host
 
 
 def test_a_command_is_acknowledged_in_time_when_the_store_hangs(slack, pg_url):

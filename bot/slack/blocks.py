@@ -17,7 +17,7 @@ from insights.catalogue import HEADLINE
 from insights.digest import Digest
 from insights.formatting import money, ratio
 from insights.query import to_text
-from insights.results import Answer, Metrics
+from insights.results import Answer, Explained, Metrics, WhatIf
 from storage.ingest import FileResult
 
 MAX_BLOCKS = 50
@@ -80,11 +80,15 @@ def answer_message(
     buttons: bool = True,
 ) -> tuple[str, list[dict]]:
     """(fallback text, blocks) for an answer posted in a channel."""
+    if isinstance(answer, Explained):
+        return why_message(answer, query_text, currency=currency, buttons=buttons)
     t = answer.totals
     blocks: list[dict] = [
         _header(f"{answer.title} · {window_label(answer)}"),
         {"type": "section", "fields": figure_fields(t, previous, currency)},
     ]
+    if isinstance(answer, WhatIf):
+        blocks.append(section("\n".join(labels.whatif_lines(answer, currency))))
     if answer.subject:
         s = answer.subject
         blocks.append(
@@ -96,21 +100,47 @@ def answer_message(
         )
     if answer.rows:
         blocks.append(section(_table_block(answer, currency)))
-    context = [f"_{_clip(n, 300)}_" for n in answer.notes]
-    if previous is not None:
-        context.append(PREVIOUS_NOTE)
-    if answer.data_through is not None:
-        context.append(labels.data_through(answer.data_through))
-    context.append(f"Filters: {labels.scope_label(answer.filters)} · `/roas {query_text}`")
-    blocks.append(_context(" · ".join(context)))
-    if buttons:
-        blocks.append(action_buttons(query_text))
+    blocks += _footer(answer, query_text, [PREVIOUS_NOTE] if previous is not None else [],
+                      buttons)  # fmt: skip
     fallback = (
         f"{answer.title}: ROAS {ratio(t.roas)} on {money(t.revenue, currency)} revenue, "
         f"{money(t.cost, currency)} cost ({window_label(answer)}; "
         f"{labels.scope_label(answer.filters)})"
     )
     return fallback, blocks[:MAX_BLOCKS]
+
+
+def why_message(
+    answer: Explained, query_text: str, *, currency: str = "INR", buttons: bool = True
+) -> tuple[str, list[dict]]:
+    """`why`: the one-line summary, both windows' figures, the segments pushing each way."""
+    blocks: list[dict] = [_header(f"{answer.title} · {window_label(answer)}")]
+    summary = answer.title
+    if answer.comparison_from is not None:
+        summary = labels.why_summary(answer, currency)
+        names = labels.why_totals(answer)
+        blocks += [
+            section(f"*{summary}*"),
+            {"type": "section",
+             "fields": figure_fields(answer.totals, answer.comparison, currency, names)},
+            _context(f"Against {labels.comparison_label(answer)}: " + " · ".join(
+                f"{label} {value}"
+                for label, value, _ in labels.figures(answer.comparison, names, None, currency)
+            )),
+        ]  # fmt: skip
+    for title, lines in labels.why_sections(answer, currency):
+        blocks.append(section(f"*{title}*\n" + "\n".join(f"• {line}" for line in lines)))
+    blocks += _footer(answer, query_text, [], buttons)
+    return summary, blocks[:MAX_BLOCKS]
+
+
+def _footer(answer: Answer, query_text: str, extra: list[str], buttons: bool) -> list[dict]:
+    """An answer's notes, freshness, filters and command, then its buttons."""
+    context = [f"_{_clip(n, 300)}_" for n in answer.notes] + extra
+    if answer.data_through is not None:
+        context.append(labels.data_through(answer.data_through))
+    context.append(f"Filters: {labels.scope_label(answer.filters)} · `/roas {query_text}`")
+    return [_context(" · ".join(context)), *([action_buttons(query_text)] if buttons else [])]
 
 
 def _table_block(answer: Answer, currency: str) -> str:
@@ -181,6 +211,9 @@ def digest_message(digest: Digest, currency: str = "INR") -> tuple[str, list[dic
     sections = labels.digest_sections(digest, currency)
     if sections:
         message.append(section("\n".join(f"*{title}:* {text}" for title, text in sections)))
+    changes = labels.digest_changes(digest, currency)
+    if changes:
+        message.append(section("*What changed*\n" + "\n".join(f"• {c}" for c in changes)))
     if digest.recommendations:
         message.append(
             section("*Recommendations*\n" + "\n".join(f"• {r}" for r in digest.recommendations))
@@ -193,6 +226,9 @@ def alert_message(notice: Notice, currency: str = "INR") -> tuple[str, list[dict
     """A firing alert: what crossed which line, with Mute and Show underperformers buttons."""
     title = f"{labels.alert_subject(notice)} is {labels.alert_value(notice, currency)}"
     detail = f"Condition: {labels.alert_condition(notice)}"
+    if notice.rule.unusual:
+        expected = labels.expectation(notice.rule, notice.value, notice.expected, currency)
+        detail = f"{expected[0].upper()}{expected[1:]}\n{detail}"
     buttons = [
         _button(MUTE, "", {"rule": notice.rule_id, "days": 1}),
         _button(SHOW_UNDERPERFORMERS, to_text(notice.query)),

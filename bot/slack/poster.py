@@ -16,7 +16,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.charts import render_chart
+from bot.charts import render_chart, render_reference_chart
 from bot.errors import DeliveryError, Undeliverable
 from bot.settings import Settings
 from bot.slack import blocks
@@ -96,8 +96,11 @@ class SlackPoster:
         png = render_chart(
             result, currency=self.settings.currency, target=self.settings.roas_target
         )
-        if png is None:
-            return
+        if png is not None:
+            self._upload(channel, ts, png, filename, title)
+
+    def _upload(self, channel: str, ts: str, png: bytes, filename: str, title: str) -> None:
+        """A PNG into the thread of `ts`; a failure is logged, the message is already out."""
         try:
             self._call(self.client.files_upload_v2, channel=channel, thread_ts=ts, content=png,
                        filename=filename, title=title)  # fmt: skip
@@ -139,6 +142,9 @@ class SlackPoster:
             ts = self._post(channel, text, blocks=message)
             if notice.chart is not None:
                 self.chart(notice.chart, channel, ts, "alert.png", "What the alert watches")
+            reference = render_reference_chart(notice, currency)
+            if reference is not None:
+                self._upload(channel, ts, reference, "unusual.png", "The day and its 8 weeks")
             return ts
         if notice.event == "reminded":
             return self._post(channel, blocks.alert_reminder(notice, currency),
