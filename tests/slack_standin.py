@@ -345,6 +345,9 @@ class SlackStandIn:
         self._failures: dict[str, deque[_Failure]] = {}
         self._delays: dict[str, deque[float]] = {}
         self._holding: dict[str, int] = {}  # delayed calls being held right now
+        # Set by stop(): held calls end at once, as they would when Slack's end of the
+        # connection goes away, instead of holding the bot's posting threads into the next test.
+        self._stopped = threading.Event()
         self._not_member: set[str] = set()
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
@@ -366,6 +369,7 @@ class SlackStandIn:
         """Bind a random loopback port and serve in a daemon thread (nothing leaves the host)."""
         if self._server is not None:
             return self
+        self._stopped.clear()
         server = _Server(("127.0.0.1", 0), _Handler)
         server.standin = self
         self._server = server
@@ -381,6 +385,7 @@ class SlackStandIn:
         server, self._server = self._server, None
         if server is None:
             return
+        self._stopped.set()
         server.shutdown()
         server.server_close()
         if self._thread is not None:
@@ -527,10 +532,10 @@ class SlackStandIn:
         with self._lock:
             self._delays.setdefault(method, deque()).extend([seconds] * times)
 
-    def holding(self, method: str) -> bool:
-        """Whether a delayed call of ``method`` has arrived and is being held now."""
+    def holding(self, method: str) -> int:
+        """How many delayed calls of ``method`` have arrived and are being held now."""
         with self._lock:
-            return self._holding.get(method, 0) > 0
+            return self._holding.get(method, 0)
 
     def set_channel_membership(self, channel: str, member: bool) -> None:
         """Whether the bot is in ``channel``; outside it, posting and sharing files fail."""
@@ -592,7 +597,7 @@ class SlackStandIn:
         if hang:
             with self._lock:
                 self._holding[method] = self._holding.get(method, 0) + 1
-            time.sleep(hang)  # a slow Slack: other requests are served meanwhile
+            self._stopped.wait(hang)  # a slow Slack: other requests are served meanwhile
             with self._lock:
                 self._holding[method] -= 1
         with self._lock:

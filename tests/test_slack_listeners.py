@@ -201,7 +201,10 @@ def test_slack_hanging_on_posts_does_not_hold_up_the_next_answer(app, slack):
     slack.delay("chat.postMessage", 20.0, times=5)
     for top in range(1, 6):  # five answers whose posts hang, more than there are workers
         dispatch(app, slash_command_body("/roas", f"{WINDOW} top={top}", "x"))
-    time.sleep(1.0)
+    deadline = time.monotonic() + 30
+    while slack.holding("chat.postMessage") < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)  # all five posts hang before the next answer is asked for
+    assert slack.holding("chat.postMessage") == 5
     sent = time.monotonic()
     dispatch(app, slash_command_body("/roas", f"{WINDOW} top=7", "x"))
     [posted] = slack.wait_for(

@@ -414,6 +414,26 @@ def test_a_delayed_method_is_slow_and_others_are_not(standin: SlackStandIn, clie
     assert time.monotonic() - started < 3.0
 
 
+def test_stopping_ends_the_calls_it_holds():
+    """A test's hanging Slack must not hold the bot's posting threads into the next test."""
+    import threading
+    import time
+
+    standin = SlackStandIn(bot_token=TOKEN).start()
+    held = WebClient(base_url=standin.api_url, token=TOKEN, timeout=30)
+    standin.delay("chat.postMessage", 20.0)
+    slow = threading.Thread(target=held.chat_postMessage, kwargs={"channel": "C1", "text": "a"})
+    slow.start()
+    deadline = time.monotonic() + 5
+    while not standin.holding("chat.postMessage") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert standin.holding("chat.postMessage")
+    started = time.monotonic()
+    standin.stop()
+    slow.join(timeout=10)
+    assert not slow.is_alive() and time.monotonic() - started < 5.0
+
+
 def test_history_returns_messages_newest_first_with_metadata_on_request(
     standin: SlackStandIn, client: WebClient
 ):
