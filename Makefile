@@ -17,9 +17,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/roasbot run
 
-## test: the whole suite, on SQLite and on PostgreSQL (found or started by tests/postgres.py)
+## test: the whole suite, on SQLite and on PostgreSQL (found or started by tests/postgres.py),
+## in JOBS processes (JOBS=0: in this one, e.g. for pdb)
+JOBS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
