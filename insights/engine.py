@@ -24,6 +24,7 @@ from insights.query import Query, QueryError, Segment, Window, comparison_window
 from insights.results import Answer, Explained, Metrics, Row, Totals, WhatIf
 from insights.scope import (
     DEFAULT_TIER_BOUNDS,
+    Control,
     Scope,
     canonical,
     data_through,
@@ -234,17 +235,41 @@ class _Context:
             return None
         start, end = window.start, window.end
 
+        control = self.scope.control
+        first = start - dt.timedelta(days=baseline.days)
+
         def compute() -> incremental.Lifts:
-            daily = metrics.daily_by_brand(self.conn, start - dt.timedelta(days=baseline.days), end)
-            return incremental.estimate(daily, start, end, baseline)
+            daily = metrics.daily_by_brand(self.conn, first, end)
+            if control is None:
+                return incremental.estimate(daily, start, end, baseline)
+            reference = metrics.daily_of(self.conn, control.column, control.values, first, end)
+            self._refuse_active(control, float(reference.attributed[baseline.days :].sum()))
+            if control.column == "brand":
+                daily = {b: d for b, d in daily.items() if b not in control.values}
+            return incremental.estimate_with_control(daily, reference, start, end, baseline)
 
         if self._lifts is None:  # once per answer, and shared between answers when possible
-            self._lifts = (
-                compute()
-                if self.shared is None
-                else self.shared.get(self.conn, ("lifts", start, end, baseline), compute)
-            )
+            key = ("lifts", start, end, baseline, control)
+            shared = self.shared
+            self._lifts = compute() if shared is None else shared.get(self.conn, key, compute)
         return self._lifts
+
+    def _refuse_active(self, control: Control, attributed: float) -> None:
+        """A control is what the brand would have done without influencers only if no
+        influencer sold it in the window: refused otherwise, naming who did."""
+        if attributed <= 0:
+            return
+        only = {"brands": None, "products": None, "campaigns": None}
+        only[f"{control.column}s"] = control.values
+        scope = replace(self.scope, influencer_ids=None, **only)
+        sold = metrics.revenue(self.conn, scope, "influencer_id")
+        sold = sold[sold["revenue"] > 0].sort_values("revenue", ascending=False)
+        names = [str(self.people["name"].get(i, i)) for i in sold["key"]]
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        raise QueryError(
+            f"control={control.name} had influencer activity in the window ({shown} sold it): "
+            "a control must be a brand or product no influencer touched in it"
+        )
 
     def _covered_cost(self, key: str | None) -> dict[str | None, float]:
         """Cost by key of the brands with a baseline: what a partly covered iROAS divides by."""
@@ -333,12 +358,19 @@ class _Context:
             return []
         before = f"the {self.th.baseline.days} days before {lifts.start:%d %b %Y}"
         needed = self.th.baseline.min_days
+        control = self.scope.control
+        alongside = f" alongside {control.name}" if control is not None else ""
         reasons = [
-            f"{b} has {lifts.brands[b].observed_days if b in lifts.brands else 0} days of sales "
-            f"in {before}, {needed} needed"
+            f"{b} has {lifts.brands[b].observed_days if b in lifts.brands else 0} days of sales"
+            f"{alongside} in {before}, {needed} needed"
             for b in sorted(share.missing)
         ]
         notes = []
+        if control is not None and share.covered:
+            notes.append(
+                f"baseline: {control.name}'s revenue in the window times each brand's weekday "
+                f"ratio to it over {before}"
+            )
         if share.value is None and reasons:
             notes.append("no baseline: " + "; ".join(reasons))
         elif share.missing:
@@ -347,7 +379,11 @@ class _Context:
                 f"iROAS covers {', '.join(share.covered)} only: {'; '.join(reasons)} "
                 f"({part:.0f}% of attributed revenue)"
             )
-        if share.low is not None and share.high is not None and share.low <= 0 <= share.high:
+        if share.low is not None and share.high is not None and share.low < share.high:
+            spans = share.low <= 0 <= share.high
+        else:  # no interval, or none to speak of: nothing attributed, so nothing added
+            spans = False
+        if spans:
             notes.append("iROAS is not distinguishable from no effect (its 90% interval spans 0)")
         return notes
 

@@ -21,6 +21,14 @@ of the weekday means is one draw of the estimate's error (scaled up for the bloc
 small-sample bias: measured coverage was 87.8% without, 89.7% with). The seed is fixed, so the
 same data gives the same interval. `benchmarks/incrementality.py` measures bias and coverage.
 
+With a control (`control=Gritzo`: a brand or product no influencer touched in the window),
+`estimate_with_control` replaces the weekday means by the control's own revenue: base_b(t) =
+control(t) x r_b(weekday of t) x s_b, where log r_b(d) is the mean of log(other_b / control) over
+the pre-period's days of weekday d (days on which both sold) and s_b = mean(exp(residual)) is
+Duan's smearing factor, which undoes the bias of averaging on logs. A market-wide swing (a sale,
+a festival) moves the control too, so it cancels instead of being counted as influencers'
+lift. The interval is the same circular block bootstrap, of the log-ratio residuals.
+
 Pure numpy over daily sums, so the benchmark runs the same estimator on simulated brands as the
 engine runs on `daily_sales`.
 """
@@ -182,6 +190,51 @@ def estimate(
                  settings.level)  # fmt: skip
 
 
+def estimate_with_control(
+    daily: Mapping[str, Daily],
+    control: Daily,
+    start: dt.date,
+    end: dt.date,
+    settings: Baseline = Baseline(),
+) -> Lifts:
+    """Each brand's lift over [start, end] against `control`'s revenue (docs/metrics.md, rule 7).
+
+    A brand needs `settings.min_days` days of the pre-period on which it and the control both
+    sold; the caller has checked that the control had no influencer activity in the window."""
+    pre = settings.days
+    window = (end - start).days + 1
+    weekdays = (start - dt.timedelta(days=pre)).weekday() + np.arange(pre + window)
+    weekdays %= 7
+    inside = slice(pre, pre + window)
+    reference = control.attributed + control.other
+    brands: dict[str, BrandLift] = {}
+    residuals: dict[str, np.ndarray] = {}
+    levels: dict[str, np.ndarray] = {}
+    for brand, d in sorted(daily.items()):
+        attributed = float(d.attributed[inside].sum())
+        revenue = attributed + float(d.other[inside].sum())
+        both = d.present[:pre] & control.present[:pre] & (d.other[:pre] > 0)
+        both &= reference[:pre] > 0
+        observed = int(both.sum())
+        if observed < settings.min_days:
+            brands[brand] = BrandLift(brand, attributed, revenue, None, observed)
+            continue
+        ratio = np.zeros(pre)
+        ratio[both] = np.log(d.other[:pre][both] / reference[:pre][both])
+        means = _weekday_means(ratio, both, weekdays[:pre])
+        fitted = np.where(both, ratio - means[weekdays[:pre]], np.nan)
+        smearing = float(np.exp(fitted[both]).mean())
+        level = reference[inside] * np.exp(means[weekdays[inside]])  # base_b(t) / smearing
+        expected = float(level.sum()) * smearing
+        brands[brand] = BrandLift(brand, attributed, revenue, expected, observed)
+        residuals[brand] = _residuals(ratio, both, weekdays[:pre], means)
+        levels[brand] = level
+    covered = tuple(residuals)
+    errors = _ratio_bootstrap(residuals, levels, covered, weekdays, pre, settings)
+    return Lifts(start, end, start - dt.timedelta(days=pre), brands, errors, covered,
+                 settings.level)  # fmt: skip
+
+
 def _weekday_means(other: np.ndarray, present: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
     """The mean of each weekday over the days with rows; a weekday never observed gets the
     mean of all observed days."""
@@ -205,6 +258,28 @@ def _residuals(
     return out
 
 
+def _pseudo_days(pre: int, length: int, settings: Baseline) -> np.ndarray:
+    """(draws, length) days of the pre-period: circular 7-day blocks from random starts, the
+    same for every brand of a draw (so multi-brand totals keep their correlation)."""
+    rng = np.random.default_rng(settings.seed)
+    blocks = -(-length // BLOCK_DAYS)
+    starts = rng.integers(0, pre, size=(settings.draws, blocks))
+    days = (starts[:, :, None] + np.arange(BLOCK_DAYS)[None, None, :]).reshape(settings.draws, -1)
+    return days[:, :length] % pre  # circular
+
+
+def _weekday_errors(pre_part: np.ndarray, pre: int) -> np.ndarray:
+    """(draws, 7, brands): the error of each weekday's mean fitted on a pseudo pre-period.
+
+    Pseudo pre-period day j falls on weekday (weekdays[0] + j) % 7: grouped by j % 7 (padded to
+    whole weeks with missing days), the means are the weekdays' means."""
+    draws, _, brands = pre_part.shape
+    pad = np.full((draws, -pre % 7, brands), np.nan)
+    weeks = np.concatenate([pre_part, pad], axis=1).reshape(draws, -1, 7, brands)
+    seen = (~np.isnan(weeks)).sum(axis=1)
+    return np.nan_to_num(weeks).sum(axis=1) / np.maximum(seen, 1)
+
+
 def _bootstrap(
     residuals: np.ndarray, weekdays: np.ndarray, pre: int, settings: Baseline
 ) -> np.ndarray:
@@ -214,22 +289,41 @@ def _bootstrap(
     window = len(weekdays) - pre
     if brands == 0 or settings.draws == 0:
         return np.zeros((settings.draws, brands))
-    rng = np.random.default_rng(settings.seed)
-    length = pre + window
-    blocks = -(-length // BLOCK_DAYS)
-    starts = rng.integers(0, pre, size=(settings.draws, blocks))
-    days = (starts[:, :, None] + np.arange(BLOCK_DAYS)[None, None, :]).reshape(settings.draws, -1)
-    days = days[:, :length] % pre  # circular
-    pseudo = residuals[days]  # (draws, pre + window, brands)
+    pseudo = residuals[_pseudo_days(pre, pre + window, settings)]  # (draws, days, brands)
     pre_part, window_part = pseudo[:, :pre], np.nan_to_num(pseudo[:, pre:])
-    # Pseudo pre-period day j falls on weekday weekdays[j] = (weekdays[0] + j) % 7: grouped by
-    # j % 7 (padded to whole weeks with missing days), the means are the weekdays' means.
-    pad = np.full((settings.draws, -pre % 7, brands), np.nan)
-    weeks = np.concatenate([pre_part, pad], axis=1).reshape(settings.draws, -1, 7, brands)
-    seen = (~np.isnan(weeks)).sum(axis=1)
-    mean_error = np.nan_to_num(weeks).sum(axis=1) / np.maximum(seen, 1)  # (draws, 7, brands)
     offsets = (weekdays[pre:] - weekdays[0]) % 7
-    expected_error = mean_error[:, offsets].sum(axis=1)  # (draws, brands)
+    expected_error = _weekday_errors(pre_part, pre)[:, offsets].sum(axis=1)  # (draws, brands)
     # Blocks of l days drawn from n underestimate the variance of sums by about l / n (the
     # block bootstrap's known small-sample bias): scaled back up by sqrt(n / (n - l)).
     return (window_part.sum(axis=1) - expected_error) * np.sqrt(pre / (pre - BLOCK_DAYS))
+
+
+def _ratio_bootstrap(
+    residuals: Mapping[str, np.ndarray],
+    levels: Mapping[str, np.ndarray],
+    covered: tuple[str, ...],
+    weekdays: np.ndarray,
+    pre: int,
+    settings: Baseline,
+) -> np.ndarray:
+    """(draws, brands) draws of each brand's lift error against a control: on day t of the
+    window the truth is level(t) x exp(e_t) and the estimate level(t) x exp(d) x s*, where
+    level(t) = control(t) x r(weekday of t), e_t is a drawn residual (a day of the pre-period
+    without one: its mean), d the drawn error of t's weekday mean of the log ratio and s* the
+    draw's smearing factor."""
+    if not covered or settings.draws == 0:
+        return np.zeros((settings.draws, len(covered)))
+    window = len(weekdays) - pre
+    stacked = np.column_stack([residuals[b] for b in covered])
+    pseudo = stacked[_pseudo_days(pre, pre + window, settings)]
+    pre_part, window_part = pseudo[:, :pre], pseudo[:, pre:]
+    offsets = (weekdays[pre:] - weekdays[0]) % 7
+    weekday = _weekday_errors(pre_part, pre)  # (draws, 7, brands)
+    mean_error = weekday[:, offsets]  # (draws, window, brands)
+    centred = pre_part - weekday[:, np.arange(pre) % 7]
+    smear = np.nanmean(np.exp(centred), axis=1)  # (draws, brands)
+    typical = np.nanmean(np.exp(stacked), axis=0)  # (brands,)
+    truth = np.where(np.isnan(window_part), typical, np.exp(np.nan_to_num(window_part)))
+    level = np.column_stack([levels[b] for b in covered])[None]  # (1, window, brands)
+    error = (truth - np.exp(mean_error) * smear[:, None, :]) * level
+    return error.sum(axis=1) * np.sqrt(pre / (pre - BLOCK_DAYS))

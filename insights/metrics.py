@@ -20,6 +20,7 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Float, Select, case, cast, func, literal, select, union_all
+from sqlalchemy.sql.elements import ColumnElement
 
 from insights.cost import cost_by, undivided
 from insights.incremental import Daily
@@ -215,25 +216,45 @@ def daily_by_brand(conn: Connection, start: dt.date, end: dt.date) -> dict[str, 
     """Every brand's attributed and other revenue per day from `start` to `end`, and which days
     have rows of it (`insights.incremental`'s input). From `daily_sales`: the baseline needs
     each day's sums, never single rows."""
+    return _daily(conn, _d.c.brand, start, end)  # type: ignore[return-value]  # brands: str
+
+
+def daily_of(
+    conn: Connection, column: str, values: frozenset[str], start: dt.date, end: dt.date
+) -> Daily:
+    """The daily sums of the brand or product (`column`) spelled any of `values`: a control."""
+    found = _daily(conn, None, start, end, _d.c[column].in_(sorted(values)))
+    return found.get(None) or _no_days(start, end)
+
+
+def _daily(
+    conn: Connection, group, start: dt.date, end: dt.date, *where: ColumnElement[bool]
+) -> dict[str | None, Daily]:
+    """Daily sums per value of `group` (a column), or of everything `where` keeps (None)."""
+    keys = [group] if group is not None else []
     statement = (
         select(
-            _d.c.brand,
+            *keys,
             _d.c.date,
             cast(func.sum(_d.c.attributed_revenue), Float),
             cast(func.sum(_d.c.other_revenue), Float),
         )
-        .where(_d.c.date >= start, _d.c.date <= end)
-        .group_by(_d.c.brand, _d.c.date)
+        .where(_d.c.date >= start, _d.c.date <= end, *where)
+        .group_by(*keys, _d.c.date)
     )
-    days = (end - start).days + 1
-    out: dict[str, Daily] = {}
-    for brand, date, attributed, other in conn.execute(statement):
+    out: dict[str | None, Daily] = {}
+    for row in conn.execute(statement):
+        name, (date, attributed, other) = (row[0] if keys else None), row[-3:]
         i = (_as_date(date) - start).days
-        if brand not in out:
-            out[brand] = Daily(np.zeros(days), np.zeros(days), np.zeros(days, dtype=bool))
-        out[brand].attributed[i], out[brand].other[i] = attributed, other
-        out[brand].present[i] = True
+        daily = out.setdefault(name, _no_days(start, end))
+        daily.attributed[i], daily.other[i] = attributed, other
+        daily.present[i] = True
     return out
+
+
+def _no_days(start: dt.date, end: dt.date) -> Daily:
+    days = (end - start).days + 1
+    return Daily(np.zeros(days), np.zeros(days), np.zeros(days, dtype=bool))
 
 
 def revenue_by_brand(conn: Connection, scope: Scope, key: str | None) -> pd.DataFrame:

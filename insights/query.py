@@ -37,7 +37,7 @@ PERIODS = (
 )  # fmt: skip
 OPTION_KEYS = (
     "from", "to", "period", "by", "top", "threshold", "min_spend", "min_influencers", "vs",
-    "metric", "move",
+    "metric", "move", "control",
 )  # fmt: skip
 KEYS = FILTER_KEYS + OPTION_KEYS
 EVERY_ROW = 1_000_000  # `top=` for internal callers that need every row of a breakdown
@@ -99,6 +99,7 @@ class Query:
     move: float | None = None  # `whatif`: the spend moved from `source` to `destination`
     source: Segment | None = None
     destination: Segment | None = None
+    control: str | None = None  # a brand or product whose revenue is the baseline (iROAS)
 
     def with_changes(self, **changes) -> Query:
         return replace(self, **changes)
@@ -204,6 +205,8 @@ def _build(command: str, pairs: list[tuple[str, str]], today: dt.date) -> Query:
             options["vs"] = _comparison(value)
         elif key == "metric":
             options["metric"] = _explainable(value)
+        elif key == "control":
+            options["control"] = value.strip()
         else:
             options[key] = _number(key, value)
     if "period" in options and ("from" in options or "to" in options):
@@ -234,6 +237,7 @@ def _build(command: str, pairs: list[tuple[str, str]], today: dt.date) -> Query:
         move=options.get("move"),
         source=options.get("source"),
         destination=options.get("destination"),
+        control=options.get("control"),
     )
 
 
@@ -446,6 +450,7 @@ def _help() -> str:
         f"  {' '.join(PERIODS[4:])} FROM..TO (no window: all data)",
         f"Options: by= {' '.join(BREAKDOWNS)}",
         "  top=N  threshold=ROAS  min_spend=AMOUNT  min_influencers=N",
+        "  control=BRAND|PRODUCT: its revenue, not the weekday means, is iROAS's baseline",
         "  why: vs=previous|last_year|FROM..TO  metric= " + " ".join(EXPLAINABLE),
         f"  whatif: move=AMOUNT from=BY:VALUE to=BY:VALUE (BY: {' '.join(SEGMENT_BREAKDOWNS)})",
         "Example: /roas brand=MuscleBlaze platform=Instagram period=last_30d by=tier",
@@ -483,6 +488,8 @@ def to_text(query: Query) -> str:
         if value is not None:
             words.append(f"{key}={value:g}")
     words += [f"{key}={getattr(query, key)}" for key in ("vs", "metric") if getattr(query, key)]
+    if query.control:
+        words.append(f"control={_quoted(query.control)}")
     return " ".join(words)
 
 

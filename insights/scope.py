@@ -41,6 +41,15 @@ def tier_of(followers: int, bounds: tuple[int, ...] = DEFAULT_TIER_BOUNDS) -> st
 
 
 @dataclass(frozen=True)
+class Control:
+    """`control=`: the brand or product whose revenue stands in for the baseline."""
+
+    column: str  # "brand" or "product"
+    values: frozenset[str]  # every stored spelling of it
+    name: str  # the one shown
+
+
+@dataclass(frozen=True)
 class Scope:
     """A query in exact store terms.
 
@@ -57,6 +66,7 @@ class Scope:
     products: frozenset[str] | None = None
     campaigns: frozenset[str] | None = None
     shown_filters: dict[str, list[str]] = field(default_factory=dict)
+    control: Control | None = None
 
     @property
     def clipped(self) -> bool:
@@ -142,6 +152,12 @@ def resolve(conn: Connection, query: Query, influencers: pd.DataFrame) -> Scope:
             product_values[key] = frozenset(matched_values)
             shown[key] = sorted({spellings[v] for v in matched_values})
     window, explicit, through = _window(conn, query)
+    control = _control(conn, query.control) if query.control else None
+    if control is not None and control.values & product_values.get(control.column, frozenset()):
+        raise QueryError(
+            f"{control.name} is the control: it cannot also be what is measured "
+            f"(drop control= or {control.column}={control.name})"
+        )
     return Scope(
         window=window,
         explicit_window=explicit,
@@ -152,7 +168,20 @@ def resolve(conn: Connection, query: Query, influencers: pd.DataFrame) -> Scope:
         products=product_values.get("product"),
         campaigns=product_values.get("campaign"),
         shown_filters=shown,
+        control=control,
     )
+
+
+def _control(conn: Connection, wanted: str) -> Control:
+    """The brand, else the product, that `control=` names."""
+    stored: list[str] = []
+    for column in ("brand", "product"):
+        spellings = canonical(conn, column)
+        hits = {v for v in spellings if normalise(v) == normalise(wanted)}
+        if hits:
+            return Control(column, frozenset(hits), spellings[next(iter(hits))])
+        stored += sorted(set(spellings.values()))
+    raise QueryError(_no_such("brand or product", wanted, stored))
 
 
 def find_influencer(subject: str, influencers: pd.DataFrame) -> str:
