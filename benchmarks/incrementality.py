@@ -22,6 +22,12 @@ truth; goal 85-95%), and for e = 0 the share of intervals that exclude 0 (goal a
 per festival condition and overall; also the same for the three brands' total. Also the time
 of one `/roas period=last_30d` answer with and without the interval, side by side.
 
+With a control (`control=`, rule 7 of docs/metrics.md): the same datasets measured against a
+brand no influencer touched. The generator's brands all have creators, so the control is made
+from what the three brands would have sold without them (revenue less the true incremental
+revenue) x 0.5 x e^N(0, 0.05) a day: a brand that shares their demand (festival included)
+with noise of its own. Printed per festival condition as above.
+
     .venv/bin/python -m benchmarks.incrementality                 # 240 datasets, ~4 min
     .venv/bin/python -m benchmarks.incrementality --datasets 24   # a quick look
 """
@@ -38,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from insights.incremental import Baseline, Daily, estimate
+from insights.incremental import Baseline, Daily, Lifts, estimate, estimate_with_control
 from sample_data.generator import Demand, Simulated, simulate
 
 END = dt.date(2026, 11, 29)  # a Sunday: the window is four whole weeks
@@ -60,7 +66,7 @@ class Outcome:
     counterfactual: float
 
 
-def dataset(seed: int, effect: float, festival: str) -> list[Outcome]:
+def dataset(seed: int, effect: float, festival: str, control: bool = False) -> list[Outcome]:
     start = END - dt.timedelta(days=WINDOW - 1)
     where = {
         "none": None,
@@ -85,8 +91,14 @@ def dataset(seed: int, effect: float, festival: str) -> list[Outcome]:
         festival_start=where[festival],
     )
     data = simulate(end_date=END, days=DAYS, seed=seed, demand=demand)
-    daily = _daily(data, start - dt.timedelta(days=PRE))
-    lifts = estimate(daily, start, END, Baseline(days=PRE, min_days=28, draws=500))
+    first = start - dt.timedelta(days=PRE)
+    daily = _daily(data, first)
+    baseline = Baseline(days=PRE, min_days=28, draws=500)
+    if control:
+        lifts = estimate_with_control(daily, _control(data, daily, first, seed), start, END,
+                                      baseline)  # fmt: skip
+    else:
+        lifts = estimate(daily, start, END, baseline)
     truth = (
         data.truth[data.truth["date"] >= start.isoformat()]
         .groupby("brand")["incremental_revenue"]
@@ -104,7 +116,20 @@ def dataset(seed: int, effect: float, festival: str) -> list[Outcome]:
     return out
 
 
-def _interval(lifts, weight: np.ndarray) -> tuple[float, float, float]:
+def _control(data: Simulated, daily: dict[str, Daily], first: dt.date, seed: int) -> Daily:
+    """A brand without creators that shares the others' demand: their counterfactual revenue
+    (all revenue less the true incremental) x 0.5, with noise of its own."""
+    truth = data.truth.assign(day=data.truth["date"].map(lambda d: (dt.date.fromisoformat(str(d))
+                                                                    - first).days))  # fmt: skip
+    truth = truth[truth["day"] >= 0]
+    added = np.zeros((END - first).days + 1)
+    np.add.at(added, truth["day"].to_numpy(), truth["incremental_revenue"].to_numpy())
+    total = sum(d.attributed + d.other for d in daily.values()) - added
+    noise = np.exp(np.random.default_rng(seed).normal(0.0, 0.05, len(total)))
+    return Daily(np.zeros(len(total)), total * 0.5 * noise, np.ones(len(total), dtype=bool))
+
+
+def _interval(lifts: Lifts, weight: np.ndarray) -> tuple[float, float, float]:
     """The lift of brands weighted by `weight` and its 90% interval, from the joint draws (as
     `Lifts.shares` does for a scope's attributed revenue; here also for brands that sold
     nothing through creators, the datasets without an effect)."""
@@ -209,6 +234,13 @@ def main() -> None:
                f"no festival, effect {effect:.0%}")  # fmt: skip
     report([o for o in outcomes if o.brand == "all brands" and o.festival == "none"],
            "all brands together, no festival")  # fmt: skip
+    controlled: list[Outcome] = []
+    for i in range(args.datasets):
+        controlled += dataset(1000 + i, EFFECTS[i % 4], FESTIVALS[(i // 4) % 4], control=True)
+    brands = [o for o in controlled if o.brand != "all brands"]
+    for festival in ("none", "pre-period", "window"):
+        report([o for o in brands if o.festival == festival], f"control, festival: {festival}")
+    report(brands, "control, all datasets")
     time_answers(args.repeat)
 
 

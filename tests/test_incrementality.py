@@ -28,6 +28,14 @@ def test_a_festival_in_the_window_is_what_no_baseline_can_tell_from_influencers(
     assert all(o.estimate > o.truth for o in outcomes)  # said in docs/benchmarks.md
 
 
+def test_a_control_that_shares_the_festival_takes_it_out():
+    outcomes = [o for i in range(4) for o in dataset(5200 + i, 0.0, "window", control=True)]
+    covered = np.mean([o.low <= o.truth <= o.high for o in outcomes])
+    bias = np.mean([(o.estimate - o.truth) / o.counterfactual for o in outcomes])
+    assert covered >= 0.75, covered  # 0% without the control (the test above)
+    assert abs(bias) < 0.02, bias  # +11% without it
+
+
 def test_the_truth_is_the_attributed_revenue_less_what_it_displaced():
     everything = simulate(end_date=DAY, seed=3)
     tracking = everything.frames["tracking_data"]
