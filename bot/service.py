@@ -298,8 +298,9 @@ class Service:
         words = text.split()
         action = words[0].lower() if words else "list"
         options = words[1:]
-        if action == "list":
-            return Said(self._list_digests())
+        if action == "list":  # the caller's channel, or channel=; the console: every channel
+            channel, _ = self._channel(options, caller, required=False)
+            return Said(self._list_digests(channel))
         if action not in ("now", "subscribe", "unsubscribe"):
             return Said(DIGEST_HELP)
         if action == "now":  # the console may ask without a channel: all data, printed
@@ -375,10 +376,11 @@ class Service:
             f"{options['time']} ({options['tz']}). `/digest now` shows one right away."
         )
 
-    def _list_digests(self) -> str:
-        subs = schedules.subscriptions(self.db)
+    def _list_digests(self, channel: str) -> str:
+        subs = schedules.subscriptions(self.db, channel or None)
         if not subs:
-            return "No channel gets the weekly digest yet. " + DIGEST_HELP
+            where = f"<#{channel}> does not get" if channel else "No channel gets"
+            return f"{where} the weekly digest yet. " + DIGEST_HELP
         return "\n".join(
             f"• <#{s.channel}>: {s.day.title()} {s.time} {s.timezone}"
             + (f" · {s.filters}" if s.filters else "")

@@ -386,8 +386,10 @@ def test_digest_subscribe_and_now_post_the_digest(bot, slack):
         slash_command_body("/digest", "subscribe day=mon time=09:00", "http://x", channel_id="CDIG")
     )
     assert status == 200 and "every Mon at 09:00 (Asia/Kolkata)" in body.decode()
-    status, _, body = bot.send(slash_command_body("/digest", "list", "http://x"))
+    status, _, body = bot.send(slash_command_body("/digest", "list", "http://x", channel_id="CDIG"))
     assert "<#CDIG>: Mon 09:00 Asia/Kolkata" in body.decode()
+    status, _, body = bot.send(slash_command_body("/digest", "list", "http://x"))
+    assert "CDIG" not in body.decode()  # each channel sees its own (issue 16)
     bot.send(slash_command_body("/digest", "now", slack.response_url(), channel_id="CDIG"))
     [digest] = slack.wait_for(
         "chat.postMessage", timeout=60, where=lambda c: c.params.get("channel") == "CDIG"
