@@ -20,7 +20,10 @@ the same figures with the same rules (docs/metrics.md): what the database itself
    median time psql takes to run `select 1` (printed apart);
 3. checks that both give the same totals (revenue, cost, ROAS and iROAS to 2 decimals) and the
    same top rows: the baseline is only a fair yardstick if it does the same work;
-4. prints a table; exits 1 on a mismatch.
+4. prints a table; exits 1 on a mismatch;
+5. times `/roas period=last_30d` and `/roas period=last_30d by=brand` with the 90% interval
+   (500 bootstrap draws, as answered) and without (0 draws), alternating run by run, and prints
+   the ratio (issue 11's goal: at most 1.3x).
 
 The machine is shared, so before each command is timed the script waits (up to 10 minutes,
 polling every 10 s) for other benchmarks (`harness.py`, `benchmarks.ingest`) to finish, and says
@@ -161,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             for c in COMMANDS
         ]
         _print_table(results)
+        _print_interval_cost(engine, today, args.repeat)
         problems = [f"{r.command.text}: {p}" for r in results for p in r.problems]
         for problem in problems:
             print(f"MISMATCH {problem}", file=sys.stderr)
@@ -366,6 +370,25 @@ def _ours(engine: Engine, text: str, today: dt.date) -> Callable[[], Figures]:
         return Figures(t.revenue, t.cost, t.roas, t.incremental_roas, rows)
 
     return run
+
+
+def _print_interval_cost(engine: Engine, today: dt.date, repeat: int) -> None:
+    """What the interval adds to an answer: the same answer with and without its draws, run in
+    turns so that both see the same load."""
+    from insights.engine import Thresholds, answer
+    from insights.incremental import Baseline
+    from insights.query import parse
+
+    for text in ("/roas period=last_30d", "/roas period=last_30d by=brand"):
+        query = parse(text, today)
+        variants = {"with": Thresholds(), "without": Thresholds(baseline=Baseline(draws=0))}
+        times: dict[str, list[float]] = {name: [] for name in variants}
+        for _ in range(repeat):
+            for name, th in variants.items():
+                times[name] += _timed(lambda q=query, th=th: answer(engine, q, th), 1)
+        with_, without = (statistics.median(times[n]) for n in ("with", "without"))
+        print(f"{text}: with the interval {with_:.0f} ms, without {without:.0f} ms: "
+              f"{with_ / without:.2f}x (goal at most 1.3x)")  # fmt: skip
 
 
 def _variables(text: str, today: dt.date) -> list[str]:

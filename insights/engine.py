@@ -183,6 +183,9 @@ class _Context:
         self._per_influencer: pd.DataFrame | None = None
         self._share: incremental.Share | None = None  # of the totals, for the notes
         self._lifts: incremental.Lifts | None = None
+        # Rows whose interval is left until it is known that they are shown: row id -> its
+        # attributed revenue by brand (`_by_trait(None, defer=True)`, then `_intervals`).
+        self._deferred: dict[int, dict[str, float]] = {}
 
     # --- building blocks -------------------------------------------------------------------
 
@@ -289,14 +292,18 @@ class _Context:
         results: list[Metrics],
         by_brand: list[dict[str, float]],
         covered_cost: list[Callable[[], float]],
+        defer: bool = False,
     ) -> list[incremental.Share | None]:
         """Set each result's incremental revenue, its interval and the cost it is measured
         against (all the cost, or the covered brands' when some have no baseline), from its
-        attributed revenue by brand."""
+        attributed revenue by brand; with `defer`, the interval only once `_intervals` is
+        called for the results that are shown."""
         lifts = self.lifts()
         if lifts is None:
             return [None] * len(results)
-        shares = lifts.shares(by_brand)
+        shares = lifts.shares(by_brand, intervals=not defer)
+        if defer:
+            self._deferred.update((id(r), b) for r, b in zip(results, by_brand, strict=True))
         for result, share, cost in zip(results, shares, covered_cost, strict=True):
             result.incremental_revenue = share.value
             result.incremental_revenue_low = share.low
@@ -406,26 +413,31 @@ class _Context:
         totals = self.totals()
         result = self.base_answer(totals, f"ROAS by {by}")
         result.by = by
-        rows = self.breakdown(by)
+        rows = self.breakdown(by, defer=True)
         result.rows, more = _top(rows, self.query.top, chronological=by in TIME_BREAKDOWNS)
+        self._intervals(result.rows)
         if more:
             which = "the latest " if by in TIME_BREAKDOWNS else ""
             shown, total = (sum(r.key != "undated" for r in part) for part in (result.rows, rows))
             result.notes.append(f"showing {which}{shown} of {total} {by} rows")
         return result
 
-    def breakdown(self, by: str) -> list[Row]:
+    def breakdown(self, by: str, defer: bool = False) -> list[Row]:
         kind = BREAKDOWN[by].kind
         if kind == "influencer":
-            return self._by_trait(by if by != "influencer" else None)
+            return self._by_trait(by if by != "influencer" else None, defer=defer)
         return self._by_sql_key(by)
 
-    def _by_trait(self, trait: str | None, attrs: tuple[str, ...] = ()) -> list[Row]:
+    def _by_trait(
+        self, trait: str | None, attrs: tuple[str, ...] = (), defer: bool = False
+    ) -> list[Row]:
+        """Rows per influencer (`trait` None) or per value of a trait; `defer`: per-influencer
+        rows without their intervals, for a caller that shows a few and calls `_intervals`."""
         frame = self.per_influencer()
         frame = frame[_has_figures(frame)]
         covered = _Lazy(lambda: self._covered_cost("influencer_id"))
         if trait is None:
-            return self._influencer_rows(frame, covered)
+            return self._influencer_rows(frame, covered, defer)
         labels = _persona_labels(frame, attrs) if trait == "persona" else frame[trait]
         summed = [*_SUMS, *(c for c in frame.columns if str(c).startswith(_BRAND))]
         rows = []
@@ -438,7 +450,7 @@ class _Context:
             )  # fmt: skip
         return rows
 
-    def _influencer_rows(self, frame: pd.DataFrame, covered: _Lazy) -> list[Row]:
+    def _influencer_rows(self, frame: pd.DataFrame, covered: _Lazy, defer: bool) -> list[Row]:
         """A row per influencer from the frame's columns as lists: per record (`to_dict`,
         a Series lookup per figure) it took ~0.28 s at 20,000 influencers."""
         brands = [c for c in frame.columns if str(c).startswith(_BRAND)]
@@ -455,8 +467,19 @@ class _Context:
         ]
         if not brands:
             by_brand = [{} for _ in rows]
-        self._attach(rows, by_brand, [lambda i=i: covered().get(i, 0.0) for i in ids])
+        costs = [lambda i=i: covered().get(i, 0.0) for i in ids]
+        self._attach(rows, by_brand, costs, defer=defer)
         return rows
+
+    def _intervals(self, rows: list[Row]) -> None:
+        """The intervals `_attach(defer=True)` left out, for these rows (the ones shown)."""
+        lifts = self.lifts()
+        pending = [r for r in rows if id(r) in self._deferred]
+        if lifts is None or not pending:
+            return
+        shares = lifts.shares([self._deferred[id(r)] for r in pending])
+        for row, share in zip(pending, shares, strict=True):
+            row.incremental_revenue_low, row.incremental_revenue_high = share.low, share.high
 
     def _row(
         self, key: str, label: str, sums, influencers: int, covered: Callable[[], float]
@@ -519,12 +542,13 @@ class _Context:
         totals = self.totals()
         result = self.base_answer(totals, f"Underperformers (ROAS < {threshold:g})")
         result.by = "influencer"
-        rows = [r for r in self._by_trait(None) if r.cost > 0 and r.cost >= min_spend]
+        rows = [r for r in self._by_trait(None, defer=True) if r.cost > 0 and r.cost >= min_spend]
         rows = [r for r in rows if (r.roas or 0.0) < threshold]
         for r in rows:
             r.wasted_spend = r.cost - r.revenue
         rows.sort(key=lambda r: (r.roas or 0.0, -(r.wasted_spend or 0.0), r.key))
         result.rows = rows[: self.query.top]
+        self._intervals(result.rows)
         if not self.scope.after_data:
             spend = f" and spend of at least {min_spend:,.0f}" if min_spend > 0 else ""
             result.notes.append(
