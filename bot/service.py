@@ -31,6 +31,15 @@ from insights.catalogue import COMMAND
 from insights.digest import Digest, last_full_week, week_of
 from insights.engine import Thresholds, answer, totals
 from insights.incremental import Baseline
+from insights.language import (
+    Calendar,
+    Understood,
+    Vocabulary,
+    follow_up,
+    looks_like_grammar,
+    understand,
+    vocabulary,
+)
 from insights.query import (
     EVERY_ROW,
     FILTER_KEYS,
@@ -100,9 +109,10 @@ class Help:
 @dataclass(frozen=True)
 class Question:
     """A question read and checked; `Service.prepared(query)` answers it (slowly, so adapters
-    acknowledge first)."""
+    acknowledge first). `understood` says how a question in words was read (None: grammar)."""
 
     query: Query
+    understood: Understood | None = None
 
 
 @dataclass(frozen=True)
@@ -187,8 +197,32 @@ class Service:
         """A query command line read as of today; QueryError says what was wrong."""
         return parse(text, self.today())
 
+    def vocabulary(self) -> Vocabulary:
+        """The values a question in words may name: what the store holds now."""
+        return vocabulary(self.db, self.thresholds.tier_bounds)
+
+    def calendar(self) -> Calendar:
+        settings = self.settings
+        return Calendar(self.today(), settings.fiscal_year_start_month, settings.holiday_country)
+
+    def understand(self, text: str) -> Question | Help:
+        """A question in plain words ("how did Gritzo do last month by persona")."""
+        return _asked(understand(text, self.vocabulary(), self.calendar()))
+
+    def follow_up(self, base: Query, text: str) -> Question | Help:
+        """A reply in the thread of the answer to `base`, read as a change to it."""
+        return _asked(follow_up(base, text, self.vocabulary(), self.calendar()))
+
+    def converse(self, text: str, caller: Caller, base: Query | None = None) -> Reply:
+        """A message to the bot (a mention, a DM, a reply in an answer's thread): grammar or
+        plain words, read against `base` when it replies to an answer."""
+        if base is not None and not looks_like_grammar(text):
+            return self.follow_up(base, text)
+        return self.run(text, caller)
+
     def run(self, text: str, caller: Caller) -> Reply:
-        """Any command line: a question, help, or a /digest or /alert command."""
+        """Any command line: a question, help, or a /digest or /alert command; a question in
+        plain words is read as one ("/roas how did Gritzo do last month")."""
         words = text.strip().lstrip("/").split(maxsplit=1)
         name, rest = (words[0].lower() if words else ""), (words[1] if len(words) > 1 else "")
         kind = COMMAND[name].kind if name in COMMAND else "query"
@@ -196,7 +230,12 @@ class Service:
             return self.digest_command(rest, caller)
         if kind == "alert":
             return self.alert_command(rest, caller)
-        query = self.parse(text)
+        try:
+            query = self.parse(text)
+        except QueryError:
+            if looks_like_grammar(text):
+                raise
+            return self.understand(text)
         if query.command == "help":
             return Help(HELP)
         return Question(query)
@@ -483,6 +522,12 @@ class Service:
         if caller.channel and not schedules.rules(self.db, rule_id, caller.channel, active=None):
             return f"There is no alert #{rule_id} in <#{caller.channel}>."
         return self.mute(rule_id, self.now() + dt.timedelta(days=days))
+
+
+def _asked(understood: Understood) -> Question | Help:
+    if understood.query.command == "help":
+        return Help(HELP)
+    return Question(understood.query, understood)
 
 
 def _rule_id(text: str) -> int:

@@ -32,7 +32,7 @@ _STATUS_ICONS = {
     "refused": ":x:",
     "failed": ":x:",
 }
-PREVIOUS_NOTE = "Changes are against the previous period of the same length."
+PREVIOUS_NOTE = labels.changes_note(None)
 
 
 def _text(kind: str, text: str) -> dict:
