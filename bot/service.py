@@ -33,6 +33,7 @@ from insights.engine import Thresholds, answer, totals
 from insights.incremental import Baseline
 from insights.language import (
     Calendar,
+    NotAQuestion,
     Understood,
     Vocabulary,
     follow_up,
@@ -213,12 +214,20 @@ class Service:
         """A reply in the thread of the answer to `base`, read as a change to it."""
         return _asked(follow_up(base, text, self.vocabulary(), self.calendar()))
 
-    def converse(self, text: str, caller: Caller, base: Query | None = None) -> Reply:
+    def converse(
+        self, text: str, caller: Caller, base: Query | None = None, *, quiet: bool = False
+    ) -> Reply | None:
         """A message to the bot (a mention, a DM, a reply in an answer's thread): grammar or
-        plain words, read against `base` when it replies to an answer."""
-        if base is not None and not looks_like_grammar(text):
-            return self.follow_up(base, text)
-        return self.run(text, caller)
+        plain words, read against `base` when it replies to an answer. `quiet`: a message
+        that reads as no question at all ("thanks!" in the thread) gets None, not a reply."""
+        try:
+            if base is not None and not looks_like_grammar(text):
+                return self.follow_up(base, text)
+            return self.run(text, caller)
+        except NotAQuestion:
+            if quiet:
+                return None
+            raise
 
     def run(self, text: str, caller: Caller) -> Reply:
         """Any command line: a question, help, or a /digest or /alert command; a question in

@@ -17,7 +17,6 @@ from insights.results import Answer, Explained, Metrics, WhatIf
 from storage.ingest import FileResult
 from storage.summary import StoreSummary
 
-PREVIOUS_NOTE = labels.changes_note(None)
 _SLACK_REFERENCE = re.compile(r"<([#@])([A-Z0-9]+)(?:\|([^>]*))?>")
 _EMOJI = re.compile(r"(?:^|(?<=\s)):[a-z0-9_+-]+:\s?")
 

@@ -133,6 +133,10 @@ _STOPWORDS = frozenset(
 )
 
 
+class NotAQuestion(QueryError):
+    """Nothing in the words could be read: in a thread, people talking to each other."""
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """The values a question may name, by filter key, as the store holds them."""
@@ -225,7 +229,7 @@ def understand(text: str, vocab: Vocabulary, when: Calendar) -> Understood:
     close enough ("did you mean"), or nothing in it could be read."""
     reading = _read(text, vocab, when)
     if not reading.said_anything():
-        raise QueryError(
+        raise NotAQuestion(
             "I could not tell what you are asking. Try e.g. `how did MuscleBlaze do last month "
             "by platform`, `underperformers on Instagram`, `why did ROAS drop last week`, or "
             "`/roas help` for the commands."
@@ -238,7 +242,7 @@ def follow_up(base: Query, text: str, vocab: Vocabulary, when: Calendar) -> Unde
     instead", "why?") as a change to that answer's query."""
     reading = _read(text, vocab, when)
     if not reading.said_anything():
-        raise QueryError(
+        raise NotAQuestion(
             "I could not read that as a change to the answer above: try `by platform`, "
             "`only Instagram`, `last quarter instead`, `why?` or `show underperformers`."
         )

@@ -247,6 +247,17 @@ def _checked_metadata(metadata: Any) -> dict[str, Any] | None:
     return metadata
 
 
+def _listed(found: list[dict[str, Any]], limit: int, with_metadata: bool) -> dict[str, Any]:
+    """Messages as conversations.history and .replies list them: `metadata` only when asked."""
+    messages = [
+        {"type": "message", **{k: v for k, v in m.items()
+                               if k != "channel" and v is not None
+                               and (with_metadata or k != "metadata")}}
+        for m in found[:limit]
+    ]  # fmt: skip
+    return {"messages": messages, "has_more": len(found) > limit}
+
+
 def _check_message(params: dict[str, Any], require_content: bool = True) -> None:
     text = params.get("text")
     blocks = params.get("blocks")
@@ -358,6 +369,7 @@ class SlackStandIn:
             "files.completeUploadExternal": self._files_complete_upload,
             "apps.connections.open": self._apps_connections_open,
             "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
         }
 
     # ----------------------------------------------------------------- lifecycle
@@ -742,13 +754,24 @@ class SlackStandIn:
             key=lambda m: float(m["ts"]),
             reverse=True,
         )  # fmt: skip
-        messages = [
-            {"type": "message", **{k: v for k, v in m.items()
-                                   if k != "channel" and v is not None
-                                   and (with_metadata or k != "metadata")}}
-            for m in found[:limit]
-        ]  # fmt: skip
-        return {"messages": messages, "has_more": len(found) > limit}
+        return _listed(found, limit, with_metadata)
+
+    def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its parent and replies oldest first (`metadata` only with
+        include_all_metadata); thread_not_found when nothing of it was posted here."""
+        self._require(params, "channel", "ts")
+        channel, parent = params["channel"], params["ts"]
+        self._check_member(channel)
+        limit = min(int(params.get("limit") or 1000), 1000)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = sorted(
+            (m for (c, ts), m in self._messages.items()
+             if c == channel and (ts == parent or m.get("thread_ts") == parent)),
+            key=lambda m: float(m["ts"]),
+        )  # fmt: skip
+        if not found:
+            raise _SlackError("thread_not_found")
+        return _listed(found, limit, with_metadata)
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         self._require(params, "channel", "ts")
@@ -989,13 +1012,18 @@ def file_share_event_body(
     }
     if bot_id is not None:
         event["bot_id"] = bot_id
+    return event_body(event, event_id, bot_user_id)
+
+
+def event_body(event: dict[str, Any], event_id: str | None = None, bot_user_id: str = "UBOT01"):
+    """An Events API ``event_callback`` envelope around ``event``, as Slack posts it."""
     body = {
         "token": "XXYYZZ",
         "team_id": "T0001",
         "api_app_id": "A123456",
         "type": "event_callback",
         "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
-        "event_time": int(now),
+        "event_time": int(time.time()),
         "event": event,
         "authorizations": [
             {
@@ -1009,6 +1037,48 @@ def file_share_event_body(
         "is_ext_shared_channel": False,
     }
     return json.dumps(body).encode()
+
+
+def message_event_body(
+    text: str,
+    channel: str = "C2147483705",
+    user: str = "U2147483697",
+    *,
+    thread_ts: str | None = None,
+    channel_type: str = "channel",
+    mention: bool = False,
+    ts: str | None = None,
+) -> bytes:
+    """What Slack sends when someone writes: ``app_mention`` with ``mention`` (the text starts
+    with the bot's ``<@UBOT01>``), else a ``message`` of ``channel_type`` (``im`` for a DM), in
+    the thread of ``thread_ts`` when given (as in /work/shared/slack-payloads)."""
+    ts = ts or f"{time.time():.6f}"
+    event: dict[str, Any] = {
+        "type": "app_mention" if mention else "message",
+        "user": user,
+        "text": f"<@UBOT01> {text}" if mention else text,
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+    }
+    if not mention:
+        event["channel_type"] = channel_type
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+        event["parent_user_id"] = "UBOT01"
+    return event_body(event)
+
+
+def app_home_opened_body(user: str = "U2147483697") -> bytes:
+    """Someone opens the app's Home tab."""
+    ts = f"{time.time():.6f}"
+    event = {
+        "type": "app_home_opened", "user": user, "channel": "D0123456", "tab": "home",
+        "event_ts": ts,
+        "view": {"id": "V0HOME", "team_id": "T0001", "type": "home", "blocks": [],
+                 "hash": "1741000000.abcd"},
+    }  # fmt: skip
+    return event_body(event)
 
 
 def block_action_body(

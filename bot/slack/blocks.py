@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 
 from bot import labels
-from bot.slack.buttons import ANSWER_BUTTONS, MUTE, SHOW_UNDERPERFORMERS, Button
+from bot.slack.buttons import ANSWER_BUTTONS, MUTE, OTHER_READING, SHOW_UNDERPERFORMERS, Button
 from insights.alerts import Notice
 from insights.catalogue import HEADLINE
 from insights.digest import Digest
 from insights.formatting import money, ratio
+from insights.language import Understood
 from insights.query import to_text
 from insights.results import Answer, Explained, Metrics, WhatIf
 from storage.ingest import FileResult
@@ -24,6 +25,7 @@ MAX_BLOCKS = 50
 MAX_SECTION = 3000
 MAX_HEADER = 150
 MAX_BUTTON_VALUE = 2000
+MAX_BUTTON_TEXT = 75
 
 _STATUS_ICONS = {
     "loaded": ":white_check_mark:",
@@ -32,7 +34,6 @@ _STATUS_ICONS = {
     "refused": ":x:",
     "failed": ":x:",
 }
-PREVIOUS_NOTE = labels.changes_note(None)
 
 
 def _text(kind: str, text: str) -> dict:
@@ -78,10 +79,40 @@ def answer_message(
     previous: Metrics | None = None,
     currency: str = "INR",
     buttons: bool = True,
+    vs: str | None = None,
+    understood: Understood | None = None,
 ) -> tuple[str, list[dict]]:
-    """(fallback text, blocks) for an answer posted in a channel."""
+    """(fallback text, blocks) for an answer posted in a channel; a question in words gets
+    how it was understood above it, and its other readings as buttons."""
+    lead = _understood_blocks(understood)
     if isinstance(answer, Explained):
-        return why_message(answer, query_text, currency=currency, buttons=buttons)
+        fallback, message = why_message(answer, query_text, currency=currency, buttons=buttons)
+        return fallback, [*lead, *message][:MAX_BLOCKS]
+    fallback, message = _figures_message(answer, query_text, previous, currency, buttons, vs)
+    return fallback, [*lead, *message][:MAX_BLOCKS]
+
+
+def _understood_blocks(understood: Understood | None) -> list[dict]:
+    if understood is None:
+        return []
+    out = [_context(labels.understood_line(understood, code="`"))]
+    others = [
+        _button(OTHER_READING, "", {"q": to_text(query)}, label=f"Did you mean {label}?")
+        for label, query in understood.alternatives
+    ]
+    if any(others):
+        out.append(_actions("other_readings", others))
+    return out
+
+
+def _figures_message(
+    answer: Answer,
+    query_text: str,
+    previous: Metrics | None,
+    currency: str,
+    buttons: bool,
+    vs: str | None,
+) -> tuple[str, list[dict]]:
     t = answer.totals
     blocks: list[dict] = [
         _header(f"{answer.title} · {window_label(answer)}"),
@@ -100,8 +131,8 @@ def answer_message(
         )
     if answer.rows:
         blocks.append(section(_table_block(answer, currency)))
-    blocks += _footer(answer, query_text, [PREVIOUS_NOTE] if previous is not None else [],
-                      buttons)  # fmt: skip
+    notes = [labels.changes_note(vs)] if previous is not None else []
+    blocks += _footer(answer, query_text, notes, buttons)
     fallback = (
         f"{answer.title}: ROAS {ratio(t.roas)} on {money(t.revenue, currency)} revenue, "
         f"{money(t.cost, currency)} cost ({window_label(answer)}; "
@@ -156,7 +187,9 @@ def _table_block(answer: Answer, currency: str) -> str:
         shown -= 1
 
 
-def _button(button: Button, query_text: str, value: dict | None = None) -> dict | None:
+def _button(
+    button: Button, query_text: str, value: dict | None = None, label: str | None = None
+) -> dict | None:
     """A button whose value carries the query to re-run (None when it would not fit)."""
     data = json.dumps(value if value is not None else {"q": query_text, **button.change})
     if len(data) > MAX_BUTTON_VALUE:
@@ -164,7 +197,7 @@ def _button(button: Button, query_text: str, value: dict | None = None) -> dict 
     return {
         "type": "button",
         "action_id": button.action_id,
-        "text": _text("plain_text", button.label),
+        "text": _text("plain_text", _clip(label or button.label, MAX_BUTTON_TEXT)),
         "value": data,
     }
 

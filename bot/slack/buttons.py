@@ -28,5 +28,8 @@ MUTE = Button("alert_mute", "Mute 1 day")
 SHOW_UNDERPERFORMERS = Button(
     "underperformers", "Show underperformers", {"command": "underperformers"}
 )
+# Another reading of a question in words ("Did you mean product SuperMilk Growth 3-5y?"): its
+# value carries that reading's query, re-run as it is.
+OTHER_READING = Button("other_reading", "Other reading")
 # Re-run buttons by action id (the alert's "Show underperformers" re-runs like the answer's).
-RERUN = {b.action_id: b for b in ANSWER_BUTTONS}
+RERUN = {b.action_id: b for b in (*ANSWER_BUTTONS, OTHER_READING)}

@@ -40,11 +40,8 @@ def register(app: App, service: Service) -> None:
             if _is_table(file):
                 in_background(_load_file, service, client, event, file)
 
-    def ignore() -> None:
-        """Other messages in channels the bot is in: Bolt acknowledges them itself."""
-
+    # Other messages are `bot.slack.listeners.conversation`'s, registered after this one.
     app.event({"type": "message", "subtype": "file_share"})(on_file_share)
-    app.event("message")(ignore)
 
 
 def _is_table(file: dict) -> bool:
