@@ -30,6 +30,7 @@ from insights.alerts import Check, Rule, parse_rule
 from insights.catalogue import COMMAND
 from insights.digest import Digest, last_full_week, week_of
 from insights.engine import Thresholds, answer, totals
+from insights.home import Home, RuleState
 from insights.incremental import Baseline
 from insights.language import (
     Calendar,
@@ -124,6 +125,10 @@ class Checked:
 
 
 Reply = Question | Said | Later | Help | Checked
+
+
+HOME_DAYS = (7, 30)
+HOME_RANKED = 3
 
 
 @dataclass(frozen=True)
@@ -266,6 +271,37 @@ class Service:
 
     def summary(self) -> StoreSummary:
         return summarise(self.db)
+
+    def home(self, caller: Caller) -> Home:
+        """The Home tab of `caller`: the last 7 and 30 days against the days before, the
+        week's best and worst influencers, every channel's digests and alert rules, and when
+        data last came in."""
+        end = self.today() - dt.timedelta(days=1)
+        windows, week = [], None
+        for days in HOME_DAYS:
+            query = Query(window=Window(end - dt.timedelta(days=days - 1), end))
+            prepared = self.prepared(query)
+            windows.append((days, prepared.answer.totals, prepared.previous))
+            week = week or query
+        rows = [r for r in self.every_row(week).rows if r.roas is not None] if week else []
+        ranked = sorted(rows, key=lambda r: (-(r.roas or 0), r.label))
+        firing, now = schedules.firing_rule_ids(self.db), self.now()
+        rules = [
+            RuleState(r, Rule.of(r).describe(), r.id in firing, r.muted(now))
+            for r in schedules.rules(self.db)
+        ]
+        summary = self.summary()
+        return Home(
+            user=caller.user,
+            admin=caller.admin,
+            windows=windows,
+            top=ranked[:HOME_RANKED],
+            bottom=list(reversed(ranked[-HOME_RANKED:])) if len(ranked) > HOME_RANKED else [],
+            subscriptions=schedules.subscriptions(self.db),
+            rules=rules,
+            data_through=max((d.last for d in summary.datasets if d.last), default=None),
+            last_load=summary.uploads[0] if summary.uploads else None,
+        )
 
     # --- loading data ---------------------------------------------------------------------------
 

@@ -57,6 +57,19 @@ MAX_HEADER_TEXT = 150
 MAX_SECTION_FIELDS = 10
 MAX_FIELD_TEXT = 2000
 MAX_MESSAGE_TEXT = 40_000
+MAX_VIEW_BLOCKS = 100  # a Home tab or a modal
+MAX_ACTIONS_ELEMENTS = 25
+MAX_CONTEXT_ELEMENTS = 10
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_ACTION_ID = 255
+MAX_INPUT_LABEL = 2000
+MAX_VIEW_TITLE = 24  # a modal's title, submit and close texts
+MAX_PRIVATE_METADATA = 3000
+KNOWN_BLOCKS = {
+    "section", "header", "context", "actions", "divider", "image", "input", "rich_text",
+    "table", "data_visualization",
+}  # fmt: skip
 RESPONSE_URL_LIMIT = 5  # Slack accepts at most five posts to one response_url
 
 # Parameters Slack accepts as JSON-encoded strings inside form bodies.
@@ -198,18 +211,52 @@ def _text_of(obj: Any) -> str:
     return obj.get("text", "") if isinstance(obj, dict) else ""
 
 
-def _check_blocks(blocks: Any) -> None:
-    """Refuse blocks the way Slack does, so oversize messages fail in tests, not in production."""
+def _check_elements(block: dict[str, Any], where: str, problems: list[str]) -> None:
+    """Actions, context and accessories: Slack's counts and lengths for their elements."""
+    elements = block.get("elements") or []
+    kind = block["type"]
+    if kind in ("actions", "context") and not elements:
+        problems.append(f"must provide elements {where}]")
+    if kind == "actions" and len(elements) > MAX_ACTIONS_ELEMENTS:
+        problems.append(f"no more than {MAX_ACTIONS_ELEMENTS} items allowed {where}/elements]")
+    if kind == "context" and len(elements) > MAX_CONTEXT_ELEMENTS:
+        problems.append(f"no more than {MAX_CONTEXT_ELEMENTS} items allowed {where}/elements]")
+    buttons = [e for e in elements if isinstance(e, dict) and e.get("type") == "button"]
+    if isinstance(block.get("accessory"), dict) and block["accessory"].get("type") == "button":
+        buttons.append(block["accessory"])
+    for button in buttons:
+        if len(_text_of(button.get("text"))) > MAX_BUTTON_TEXT:
+            problems.append(f"must be less than {MAX_BUTTON_TEXT + 1} characters {where}/text]")
+        if len(button.get("value") or "") > MAX_BUTTON_VALUE:
+            problems.append(f"must be less than {MAX_BUTTON_VALUE + 1} characters {where}/value]")
+        if len(button.get("action_id") or "") > MAX_ACTION_ID:
+            problems.append(f"must be less than {MAX_ACTION_ID + 1} characters {where}]")
+
+
+def _check_blocks(blocks: Any, limit: int = 50, surface: str = "message") -> None:
+    """Refuse blocks the way Slack does, so oversize messages fail in tests, not in production:
+    `limit` blocks (50 in a message, 100 in a Home tab or modal); input blocks only in views."""
     if not isinstance(blocks, list):
         raise _SlackError("invalid_blocks_format")
     problems: list[str] = []
-    if len(blocks) > MAX_BLOCKS:
-        problems.append(f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]")
+    if len(blocks) > limit:
+        problems.append(f"no more than {limit} items allowed [json-pointer:/blocks]")
     for i, block in enumerate(blocks):
         where = f"[json-pointer:/blocks/{i}"
         if not isinstance(block, dict) or "type" not in block:
             problems.append(f"missing required field: type {where}]")
             continue
+        if block["type"] not in KNOWN_BLOCKS:
+            problems.append(f"unsupported type: {block['type']} {where}/type]")
+            continue
+        if block["type"] == "input" and surface != "modal":
+            problems.append(f"input blocks belong in modals {where}/type]")
+        if block["type"] == "input":
+            if not isinstance(block.get("element"), dict) or not _text_of(block.get("label")):
+                problems.append(f"must provide label and element {where}]")
+            elif len(_text_of(block.get("label"))) > MAX_INPUT_LABEL:
+                problems.append(f"must be less than {MAX_INPUT_LABEL + 1} characters {where}]")
+        _check_elements(block, where, problems)
         if block["type"] == "header":
             if len(_text_of(block.get("text"))) > MAX_HEADER_TEXT:
                 problems.append(f"must be less than {MAX_HEADER_TEXT + 1} characters {where}/text]")
@@ -357,6 +404,7 @@ class SlackStandIn:
         self._delays: dict[str, deque[float]] = {}
         self._holding: dict[str, int] = {}  # delayed calls being held right now
         self._not_member: set[str] = set()
+        self._views: list[tuple[str, dict[str, Any]]] = []  # ("home:USER" or "modal", view)
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -370,6 +418,8 @@ class SlackStandIn:
             "apps.connections.open": self._apps_connections_open,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
+            "views.publish": self._views_publish,
+            "views.open": self._views_open,
         }
 
     # ----------------------------------------------------------------- lifecycle
@@ -756,6 +806,49 @@ class SlackStandIn:
         )  # fmt: skip
         return _listed(found, limit, with_metadata)
 
+    def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A Home tab for one user: type home, at most 100 blocks."""
+        self._require(params, "user_id", "view")
+        view = params["view"]
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise _SlackError("invalid_arguments")
+        _check_blocks(view.get("blocks") or [], MAX_VIEW_BLOCKS, "home")
+        self._views.append((f"home:{params['user_id']}", view))
+        return {"view": {"id": f"V{len(self._views):06d}", **view}}
+
+    def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A modal: a trigger_id, a title of 24 characters at most, submit when it has
+        inputs, at most 100 blocks, private_metadata of 3000 characters at most."""
+        self._require(params, "trigger_id", "view")
+        view = params["view"]
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            raise _SlackError("invalid_arguments")
+        problems = []
+        for key in ("title", "submit", "close"):
+            text = _text_of(view.get(key))
+            if key == "title" and not text:
+                problems.append("must provide title [json-pointer:/view/title]")
+            if len(text) > MAX_VIEW_TITLE:
+                problems.append(f"must be less than {MAX_VIEW_TITLE + 1} characters "
+                                f"[json-pointer:/view/{key}/text]")  # fmt: skip
+        blocks = view.get("blocks") or []
+        if any(isinstance(b, dict) and b.get("type") == "input" for b in blocks) and not (
+            _text_of(view.get("submit"))
+        ):
+            problems.append("must provide submit when there are inputs [json-pointer:/view]")
+        if len(view.get("private_metadata") or "") > MAX_PRIVATE_METADATA:
+            problems.append("private_metadata too long [json-pointer:/view/private_metadata]")
+        if problems:
+            raise _SlackError("invalid_arguments", response_metadata={"messages": problems})
+        _check_blocks(blocks, MAX_VIEW_BLOCKS, "modal")
+        self._views.append(("modal", view))
+        return {"view": {"id": f"V{len(self._views):06d}", **view}}
+
+    def views(self, surface: str | None = None) -> list[dict[str, Any]]:
+        """Views published or opened, oldest first: `home:USER` or `modal`."""
+        with self._lock:
+            return [v for s, v in self._views if surface is None or s == surface]
+
     def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
         """A thread: its parent and replies oldest first (`metadata` only with
         include_all_metadata); thread_not_found when nothing of it was posted here."""
@@ -1088,8 +1181,10 @@ def block_action_body(
     channel: str = "C2147483705",
     user: str = "U2147483697",
     message_ts: str = "1741000100.000300",
+    in_view: str | None = None,
 ) -> bytes:
-    """A button click (``block_actions``), form-encoded as ``payload=<json>`` like Slack."""
+    """A button click (``block_actions``), form-encoded as ``payload=<json>`` like Slack; with
+    ``in_view`` ("home") a click in the Home tab: no channel, message or response_url."""
     payload = {
         "type": "block_actions",
         "team": {"id": "T0001", "domain": "example"},
@@ -1117,6 +1212,11 @@ def block_action_body(
             }
         ],
     }
+    if in_view is not None:
+        for key in ("channel", "message", "response_url"):
+            payload.pop(key)
+        payload["container"] = {"type": "view", "view_id": "V0HOME"}
+        payload["view"] = {"id": "V0HOME", "type": in_view, "blocks": [], "hash": "1.a"}
     return ("payload=" + quote(json.dumps(payload))).encode()
 
 

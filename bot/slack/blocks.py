@@ -11,17 +11,32 @@ from __future__ import annotations
 import json
 
 from bot import labels
-from bot.slack.buttons import ANSWER_BUTTONS, MUTE, OTHER_READING, SHOW_UNDERPERFORMERS, Button
+from bot.slack.buttons import (
+    ANSWER_BUTTONS,
+    EDIT_RULE,
+    MUTE,
+    NEW_ALERT,
+    OTHER_READING,
+    REMOVE_RULE,
+    SHOW_UNDERPERFORMERS,
+    SUBSCRIBE,
+    UNSUBSCRIBE,
+    VIEW_RULE,
+    Button,
+)
 from insights.alerts import Notice
 from insights.catalogue import HEADLINE
 from insights.digest import Digest
 from insights.formatting import money, ratio
+from insights.home import Home
 from insights.language import Understood
 from insights.query import to_text
 from insights.results import Answer, Explained, Metrics, WhatIf
 from storage.ingest import FileResult
 
 MAX_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100  # a Home tab or a modal
+HOME_FIGURES = ("revenue", "cost", "roas", "incremental_roas")
 MAX_SECTION = 3000
 MAX_HEADER = 150
 MAX_BUTTON_VALUE = 2000
@@ -283,3 +298,67 @@ def alert_resolved(notice: Notice, currency: str = "INR") -> tuple[str, str, lis
     reply = f":white_check_mark: {labels.alert_text(notice, currency)}"
     struck = f"~Alert #{notice.rule_id}~ resolved"
     return reply, struck, [section(f":white_check_mark: {struck}: {who} is back to {value}")]
+
+
+# --- the Home tab ---------------------------------------------------------------------------
+
+
+def home_view(home: Home, currency: str = "INR") -> dict:
+    """The Home tab: recent figures with their change, the week's best and worst, every
+    channel's digests and alert rules with their state, and the buttons that change them
+    (admins) or show them (everyone)."""
+    blocks: list[dict] = [_header("roasbot · the team's ROAS")]
+    for days, totals, previous in home.windows:
+        blocks += [
+            section(f"*Last {days} days*"),
+            {"type": "section",
+             "fields": figure_fields(totals, previous, currency, HOME_FIGURES)},
+        ]  # fmt: skip
+    if home.top:
+        blocks.append(section("*This week's best*\n" + _ranked(home.top, currency)))
+    if home.bottom:
+        blocks.append(section("*This week's weakest*\n" + _ranked(home.bottom, currency)))
+    blocks += [{"type": "divider"}, section(f"*Weekly digests* ({len(home.subscriptions)})")]
+    for sub in home.subscriptions:
+        text = f"<#{sub.channel}> · {sub.day.title()} {sub.time} {sub.timezone}"
+        text += f" · {sub.filters}" if sub.filters else ""
+        button = _button(UNSUBSCRIBE, "", {"channel": sub.channel}) if home.admin else None
+        blocks.append(_with_button(text, button))
+    blocks.append(section(f"*Alert rules* ({len(home.rules)})"))
+    room = MAX_VIEW_BLOCKS - len(blocks) - 4
+    for state in home.rules[: room // 2]:
+        status = "FIRING" if state.firing else "OK"
+        status += " · muted" if state.muted else ""
+        value = {"rule": state.rule.id, "days": 1}
+        shown = [_button(VIEW_RULE, "", value)]
+        if home.admin:
+            shown += [_button(b, "", value) for b in (EDIT_RULE, MUTE, REMOVE_RULE)]
+        blocks += [
+            section(f"*#{state.rule.id}* <#{state.rule.channel}> `{state.describe}` · *{status}*"),
+            _actions(f"rule_{state.rule.id}", shown),
+        ]
+    if len(home.rules) > room // 2:
+        blocks.append(_context(f"… {len(home.rules) - room // 2} more: `/alert list`"))
+    if home.admin:
+        blocks.append(_actions("home_forms", [_button(NEW_ALERT, "", {}),
+                                              _button(SUBSCRIBE, "", {})]))  # fmt: skip
+    else:
+        blocks.append(_context("Only admins (ADMIN_USER_IDS) add alerts and subscriptions."))
+    loaded = home.last_load
+    last = f"last load: {loaded.filename} at {loaded.started_at:%d %b %H:%M} UTC" if loaded else ""
+    blocks.append(_context(" · ".join(x for x in (labels.data_through(home.data_through), last)
+                                      if x)))  # fmt: skip
+    return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
+
+
+def _ranked(rows, currency: str) -> str:
+    return "\n".join(
+        f"• {row.label}: ROAS {ratio(row.roas)} on {money(row.cost, currency)} cost" for row in rows
+    )
+
+
+def _with_button(text: str, button: dict | None) -> dict:
+    block = section(text)
+    if button is not None:
+        block["accessory"] = button
+    return block

@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import STORE_DOWN
 from bot.service import LoadProgress, Service
-from bot.slack import blocks
+from bot.slack import blocks, home
 from bot.slack.download import DownloadError, fetch
 from bot.slack.workers import in_background
 
@@ -89,6 +89,8 @@ def _load_file(service: Service, client: WebClient, event: dict, file: dict) -> 
         service.finish_file(file["id"], outcome, upload_id)
     except SQLAlchemyError:
         log.exception("could not record the outcome of %s", file["id"])
+    if outcome in ("loaded", "partial"):
+        home.refresh(service, client)  # the Home tabs' figures changed
 
 
 def _ingest(service: Service, client: WebClient, file: dict, user, channel, status_ts):
