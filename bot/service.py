@@ -533,6 +533,11 @@ class Service:
             for r in stored
         )
 
+    def rule(self, rule_id: int) -> schedules.StoredRule | None:
+        """One active alert rule (for a form that edits it)."""
+        found = schedules.rules(self.db, rule_id)
+        return found[0] if found else None
+
     def mute(self, rule_id: int, until: dt.datetime) -> str:
         if not schedules.mute_rule(self.db, rule_id, until):
             return f"There is no alert #{rule_id}."

@@ -1174,6 +1174,18 @@ def app_home_opened_body(user: str = "U2147483697") -> bytes:
     return event_body(event)
 
 
+def _interaction(kind: str, user: str, trigger_id: str) -> dict[str, Any]:
+    """The fields every interaction payload starts with."""
+    return {
+        "type": kind,
+        "team": {"id": "T0001", "domain": "example"},
+        "user": {"id": user, "username": "priya", "team_id": "T0001"},
+        "api_app_id": "A123456",
+        "token": "XXYYZZ",
+        "trigger_id": trigger_id,
+    }
+
+
 def block_action_body(
     action_id: str,
     value: str,
@@ -1186,12 +1198,7 @@ def block_action_body(
     """A button click (``block_actions``), form-encoded as ``payload=<json>`` like Slack; with
     ``in_view`` ("home") a click in the Home tab: no channel, message or response_url."""
     payload = {
-        "type": "block_actions",
-        "team": {"id": "T0001", "domain": "example"},
-        "user": {"id": user, "username": "priya", "team_id": "T0001"},
-        "api_app_id": "A123456",
-        "token": "XXYYZZ",
-        "trigger_id": "12466734323.1395872398",
+        **_interaction("block_actions", user, "12466734323.1395872398"),
         "container": {
             "type": "message",
             "message_ts": message_ts,
@@ -1217,6 +1224,35 @@ def block_action_body(
             payload.pop(key)
         payload["container"] = {"type": "view", "view_id": "V0HOME"}
         payload["view"] = {"id": "V0HOME", "type": in_view, "blocks": [], "hash": "1.a"}
+    return ("payload=" + quote(json.dumps(payload))).encode()
+
+
+def view_submission_body(
+    view: dict[str, Any], values: dict[str, Any], user: str = "U2147483697"
+) -> bytes:
+    """A modal submitted (``view_submission``), form-encoded like Slack: ``view`` is the view
+    the bot opened, ``values`` its state by block id: a string for a text input, ``{"option":
+    value}`` for a select, ``{"conversation": id}`` for a conversations select."""
+    state: dict[str, Any] = {}
+    for block in view.get("blocks") or []:
+        if block.get("type") != "input" or block["block_id"] not in values:
+            continue
+        element, given = block["element"], values[block["block_id"]]
+        entry: dict[str, Any] = {"type": element["type"]}
+        if element["type"] == "plain_text_input":
+            entry["value"] = given
+        elif element["type"] == "conversations_select":
+            entry["selected_conversation"] = given
+        else:
+            [option] = [o for o in element["options"] if o["value"] == given]
+            entry["selected_option"] = option
+        state[block["block_id"]] = {element["action_id"]: entry}
+    payload = {
+        **_interaction("view_submission", user, "12466734323.1395872399"),
+        "view": {**view, "id": "V0FORM", "state": {"values": state}, "hash": "1.b"},
+        "response_urls": [],
+        "is_enterprise_install": False,
+    }
     return ("payload=" + quote(json.dumps(payload))).encode()
 
 

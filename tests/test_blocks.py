@@ -60,7 +60,9 @@ def test_answer_message_has_header_figures_table_context_and_buttons():
     assert "brand: MuscleBlaze" in message[3]["elements"][0]["text"]
     assert "no baseline data" in message[3]["elements"][0]["text"]
     ids = [e["action_id"] for e in message[4]["elements"]]
-    assert ids == ["by_brand", "by_platform", "by_persona", "underperformers", "download_csv"]
+    assert ids == [
+        "by_brand", "by_platform", "by_persona", "underperformers", "download_csv", "alert_me",
+    ]  # fmt: skip
     assert json.loads(message[4]["elements"][0]["value"]) == {
         "q": "roas brand=MuscleBlaze", "by": "brand",
     }  # fmt: skip

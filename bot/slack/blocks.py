@@ -12,6 +12,7 @@ import json
 
 from bot import labels
 from bot.slack.buttons import (
+    ALERT_ME,
     ANSWER_BUTTONS,
     EDIT_RULE,
     MUTE,
@@ -24,8 +25,8 @@ from bot.slack.buttons import (
     VIEW_RULE,
     Button,
 )
-from insights.alerts import Notice
-from insights.catalogue import HEADLINE
+from insights.alerts import EACH, METRICS, Notice
+from insights.catalogue import HEADLINE, metric
 from insights.digest import Digest
 from insights.formatting import money, ratio
 from insights.home import Home
@@ -223,7 +224,8 @@ def _actions(block_id: str, buttons: list[dict | None]) -> dict:
 
 def action_buttons(query_text: str) -> dict:
     """Buttons that re-run the query with one change; the value carries the query itself."""
-    return _actions("roas_actions", [_button(b, query_text) for b in ANSWER_BUTTONS])
+    shown = [_button(b, query_text) for b in ANSWER_BUTTONS]
+    return _actions("roas_actions", [*shown, _button(ALERT_ME, query_text, {"q": query_text})])
 
 
 def error_message(text: str) -> tuple[str, list[dict]]:
@@ -362,3 +364,99 @@ def _with_button(text: str, button: dict | None) -> dict:
     if button is not None:
         block["accessory"] = button
     return block
+
+
+# --- forms (modals) ---------------------------------------------------------------------------
+
+ALERT_FORM = "alert_form"  # the callback_id of each form's view_submission
+SUBSCRIBE_FORM = "subscribe_form"
+CONDITIONS = (("<", "is below"), (">", "is above"), ("drop", "drops by more than %"),
+              ("rise", "rises by more than %"))  # fmt: skip
+WINDOWS = ("1d", "7d", "14d", "30d", "90d")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _option(value: str, text: str) -> dict:
+    return {"text": _text("plain_text", _clip(text, 75)), "value": value}
+
+
+def _select(block_id: str, label: str, options: list[tuple[str, str]], initial: str | None,
+            optional: bool = False) -> dict:  # fmt: skip
+    element: dict = {
+        "type": "static_select",
+        "action_id": f"{block_id}_select",
+        "options": [_option(v, t) for v, t in options],
+    }
+    chosen = [_option(v, t) for v, t in options if v == initial]
+    if chosen:
+        element["initial_option"] = chosen[0]
+    return {"type": "input", "block_id": block_id, "optional": optional,
+            "label": _text("plain_text", label), "element": element}  # fmt: skip
+
+
+def _input(block_id: str, label: str, initial: str = "", hint: str = "",
+           optional: bool = False) -> dict:  # fmt: skip
+    element: dict = {"type": "plain_text_input", "action_id": f"{block_id}_input"}
+    if initial:
+        element["initial_value"] = initial
+    block = {"type": "input", "block_id": block_id, "optional": optional,
+             "label": _text("plain_text", label), "element": element}  # fmt: skip
+    if hint:
+        block["hint"] = _text("plain_text", hint)
+    return block
+
+
+def _channel_input(initial: str | None) -> dict:
+    element: dict = {"type": "conversations_select", "action_id": "channel_select",
+                     "filter": {"include": ["public", "private"],
+                                "exclude_bot_users": True}}  # fmt: skip
+    if initial:
+        element["initial_conversation"] = initial
+    return {"type": "input", "block_id": "channel",
+            "label": _text("plain_text", "Post in channel"), "element": element}  # fmt: skip
+
+
+def _form(callback_id: str, title: str, submit: str, blocks: list[dict], metadata: dict) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": _text("plain_text", _clip(title, 24)),
+        "submit": _text("plain_text", submit),
+        "close": _text("plain_text", "Cancel"),
+        "private_metadata": json.dumps(metadata),
+        "blocks": blocks,
+    }
+
+
+def alert_form(prefill: dict) -> dict:
+    """ "New alert" (or "Edit", "Alert me when this drops"): metric, condition, threshold,
+    window, entity and channel, prefilled from `prefill` (the same keys)."""
+    metrics = [(m, metric(m).label) for m in METRICS]
+    each = [("scope", "The whole scope"), *((e, f"Each {e}") for e in EACH)]
+    blocks = [
+        _select("metric", "Metric", metrics, prefill.get("metric", "roas")),
+        _select("condition", "Condition", list(CONDITIONS), prefill.get("op", "<")),
+        _input("threshold", "Threshold", prefill.get("threshold", ""),
+               "A number: 1.5 for ROAS, 30 for a 30% drop"),
+        _select("window", "Over the last", [(w, w.replace("d", " days")) for w in WINDOWS],
+                prefill.get("window", "7d")),
+        _select("each", "Watch", each, prefill.get("each") or "scope"),
+        _input("filters", "Filters", prefill.get("filters", ""),
+               "e.g. brand=MuscleBlaze platform=Instagram", optional=True),
+        _channel_input(prefill.get("channel")),
+    ]  # fmt: skip
+    title = "Edit alert" if prefill.get("replace") else "New alert"
+    metadata = {k: prefill[k] for k in ("replace",) if prefill.get(k)}
+    return _form(ALERT_FORM, title, "Save alert", blocks, metadata)
+
+
+def subscribe_form(channel: str | None, timezone: str) -> dict:
+    """ "Subscribe a channel": the weekly digest's channel, day, time, zone and filters."""
+    blocks = [
+        _channel_input(channel),
+        _select("day", "Day", [(d, d.title()) for d in WEEKDAYS], "mon"),
+        _input("time", "Time (HH:MM)", "09:00"),
+        _input("tz", "Time zone", timezone),
+        _input("filters", "Filters", "", "e.g. brand=MuscleBlaze", optional=True),
+    ]
+    return _form(SUBSCRIBE_FORM, "Subscribe a channel", "Subscribe", blocks, {})
