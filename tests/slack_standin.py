@@ -66,6 +66,13 @@ MAX_ACTION_ID = 255
 MAX_INPUT_LABEL = 2000
 MAX_VIEW_TITLE = 24  # a modal's title, submit and close texts
 MAX_PRIVATE_METADATA = 3000
+MAX_TABLE_ROWS = 100
+MAX_TABLE_CELLS = 20
+MAX_CHART_TITLE = 50
+MAX_CHART_SERIES = 6
+MAX_CHARTS = 2  # data_visualization blocks in one message
+MAX_CHART_CATEGORIES = 20  # conservative: not given by the reference as read
+MAX_CHART_LABEL = 20  # likewise
 KNOWN_BLOCKS = {
     "section", "header", "context", "actions", "divider", "image", "input", "rich_text",
     "table", "data_visualization",
@@ -233,9 +240,68 @@ def _check_elements(block: dict[str, Any], where: str, problems: list[str]) -> N
             problems.append(f"must be less than {MAX_ACTION_ID + 1} characters {where}]")
 
 
-def _check_blocks(blocks: Any, limit: int = 50, surface: str = "message") -> None:
+def _check_table(block: dict[str, Any], where: str, problems: list[str]) -> None:
+    """docs.slack.dev/reference/block-kit/blocks/table-block: 1-100 rows of at most 20 cells
+    (raw_text or rich_text), column_settings of at most 20."""
+    rows = block.get("rows")
+    if not isinstance(rows, list) or not rows:
+        problems.append(f"must provide rows {where}/rows]")
+        return
+    if len(rows) > MAX_TABLE_ROWS:
+        problems.append(f"no more than {MAX_TABLE_ROWS} items allowed {where}/rows]")
+    if len(block.get("column_settings") or []) > MAX_TABLE_CELLS:
+        problems.append(f"no more than {MAX_TABLE_CELLS} items allowed {where}/column_settings]")
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or not row or len(row) > MAX_TABLE_CELLS:
+            problems.append(f"a row holds 1 to {MAX_TABLE_CELLS} cells {where}/rows/{i}]")
+            continue
+        for cell in row:
+            if not isinstance(cell, dict) or cell.get("type") not in ("raw_text", "rich_text"):
+                problems.append(f"cells are raw_text or rich_text {where}/rows/{i}]")
+            elif cell["type"] == "raw_text" and not isinstance(cell.get("text"), str):
+                problems.append(f"raw_text needs text {where}/rows/{i}]")
+
+
+def _check_chart(block: dict[str, Any], where: str, problems: list[str]) -> None:
+    """docs.slack.dev/reference/block-kit/blocks/data-visualization-block: a title of at most
+    50 characters; pie (1-6 segments), bar, area or line (1-6 series of unique names, their
+    labels the axis categories). Categories and labels: bounded conservatively (20 and 20
+    characters), as the reference read gives no number for them."""
+    title, chart = block.get("title"), block.get("chart")
+    if not isinstance(title, str) or not title or len(title) > MAX_CHART_TITLE:
+        problems.append(f"title: 1 to {MAX_CHART_TITLE} characters {where}/title]")
+    if not isinstance(chart, dict) or chart.get("type") not in ("pie", "bar", "area", "line"):
+        problems.append(f"chart must be pie, bar, area or line {where}/chart]")
+        return
+    if chart["type"] == "pie":
+        segments = chart.get("segments") or []
+        if not 1 <= len(segments) <= MAX_CHART_SERIES:
+            problems.append(f"1 to {MAX_CHART_SERIES} segments {where}/chart/segments]")
+        return
+    series = chart.get("series") or []
+    categories = (chart.get("axis_config") or {}).get("categories") or []
+    if not 1 <= len(series) <= MAX_CHART_SERIES:
+        problems.append(f"1 to {MAX_CHART_SERIES} series {where}/chart/series]")
+    if len({s.get("name") for s in series}) != len(series):
+        problems.append(f"series names must be unique {where}/chart/series]")
+    if not categories or len(categories) > MAX_CHART_CATEGORIES:
+        problems.append(f"1 to {MAX_CHART_CATEGORIES} categories {where}/chart/axis_config]")
+    if any(not isinstance(c, str) or len(c) > MAX_CHART_LABEL for c in categories):
+        problems.append(f"labels of at most {MAX_CHART_LABEL} characters {where}/chart]")
+    for s in series:
+        points = s.get("data") or []
+        if [p.get("label") for p in points] != list(categories) or not all(
+            isinstance(p.get("value"), int | float) for p in points
+        ):
+            problems.append(f"a series has a number for each category {where}/chart/series]")
+
+
+def _check_blocks(
+    blocks: Any, limit: int = 50, surface: str = "message", refused: frozenset[str] = frozenset()
+) -> None:
     """Refuse blocks the way Slack does, so oversize messages fail in tests, not in production:
-    `limit` blocks (50 in a message, 100 in a Home tab or modal); input blocks only in views."""
+    `limit` blocks (50 in a message, 100 in a Home tab or modal); input blocks only in views;
+    `refused` types as a workspace without them (`SlackStandIn.refuse_blocks`)."""
     if not isinstance(blocks, list):
         raise _SlackError("invalid_blocks_format")
     problems: list[str] = []
@@ -257,6 +323,12 @@ def _check_blocks(blocks: Any, limit: int = 50, surface: str = "message") -> Non
             elif len(_text_of(block.get("label"))) > MAX_INPUT_LABEL:
                 problems.append(f"must be less than {MAX_INPUT_LABEL + 1} characters {where}]")
         _check_elements(block, where, problems)
+        if block["type"] in refused:
+            problems.append(f"unsupported type: {block['type']} {where}/type]")
+        if block["type"] == "table":
+            _check_table(block, where, problems)
+        if block["type"] == "data_visualization":
+            _check_chart(block, where, problems)
         if block["type"] == "header":
             if len(_text_of(block.get("text"))) > MAX_HEADER_TEXT:
                 problems.append(f"must be less than {MAX_HEADER_TEXT + 1} characters {where}/text]")
@@ -275,6 +347,11 @@ def _check_blocks(blocks: Any, limit: int = 50, surface: str = "message") -> Non
                     problems.append(
                         f"must be less than {MAX_FIELD_TEXT + 1} characters {where}/fields/{j}]"
                     )
+    kinds = [b.get("type") for b in blocks if isinstance(b, dict)]
+    if kinds.count("table") > 1:
+        problems.append("only one table block is allowed per message [json-pointer:/blocks]")
+    if kinds.count("data_visualization") > MAX_CHARTS:
+        problems.append(f"no more than {MAX_CHARTS} charts per message [json-pointer:/blocks]")
     if problems:
         raise _SlackError(
             "invalid_blocks", errors=problems, response_metadata={"messages": problems}
@@ -305,13 +382,15 @@ def _listed(found: list[dict[str, Any]], limit: int, with_metadata: bool) -> dic
     return {"messages": messages, "has_more": len(found) > limit}
 
 
-def _check_message(params: dict[str, Any], require_content: bool = True) -> None:
+def _check_message(
+    params: dict[str, Any], require_content: bool = True, refused: frozenset[str] = frozenset()
+) -> None:
     text = params.get("text")
     blocks = params.get("blocks")
     if require_content and not text and not blocks and not params.get("attachments"):
         raise _SlackError("no_text")
     if blocks is not None:
-        _check_blocks(blocks)
+        _check_blocks(blocks, refused=refused)
     if isinstance(text, str) and len(text) > MAX_MESSAGE_TEXT:
         raise _SlackError("msg_too_long")
 
@@ -404,7 +483,8 @@ class SlackStandIn:
         self._delays: dict[str, deque[float]] = {}
         self._holding: dict[str, int] = {}  # delayed calls being held right now
         self._not_member: set[str] = set()
-        self._views: list[tuple[str, dict[str, Any]]] = []  # ("home:USER" or "modal", view)
+        self._views: list[tuple[str, dict[str, Any]]] = []
+        self._refused: frozenset[str] = frozenset()  # block types answered invalid_blocks
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -771,7 +851,7 @@ class SlackStandIn:
         if not channel:
             raise _SlackError("channel_not_found")
         self._check_member(channel)
-        _check_message(params)
+        _check_message(params, refused=self._refused)
         ts = self._new_ts()
         message = {
             "channel": channel,
@@ -844,6 +924,12 @@ class SlackStandIn:
         self._views.append(("modal", view))
         return {"view": {"id": f"V{len(self._views):06d}", **view}}
 
+    def refuse_blocks(self, *kinds: str) -> None:
+        """Answer invalid_blocks to messages with these block types (a workspace whose Slack
+        does not have them yet); none given: take them again."""
+        with self._lock:
+            self._refused = frozenset(kinds)
+
     def views(self, surface: str | None = None) -> list[dict[str, Any]]:
         """Views published or opened, oldest first: `home:USER` or `modal`."""
         with self._lock:
@@ -871,7 +957,7 @@ class SlackStandIn:
         message = self._messages.get((params["channel"], params["ts"]))
         if message is None:
             raise _SlackError("message_not_found")
-        _check_message(params, require_content=False)
+        _check_message(params, require_content=False, refused=self._refused)
         for key in ("text", "blocks"):
             if key in params:
                 message[key] = params[key]

@@ -77,6 +77,14 @@ def test_a_huge_answer_is_shortened_to_fit_with_a_pointer_to_the_csv():
     assert "more rows: Download CSV" in table
 
 
+def test_a_huge_answer_as_a_native_table_keeps_slack_s_100_rows():
+    _, message = blocks.answer_message(_answer(500), "roas", native=True)
+    [table] = [b for b in message if b["type"] == "table"]
+    assert len(table["rows"]) == 100 and all(len(r) <= 20 for r in table["rows"])
+    assert table["rows"][0][0]["text"] == "Influencer"
+    assert not [b for b in message if b["type"] == "data_visualization"]  # not a trend
+
+
 def test_deltas_against_the_previous_window():
     previous = Totals(revenue=4000.0, cost=2000.0, orders=10)
     _, message = blocks.answer_message(_answer(1), "roas", previous=previous)

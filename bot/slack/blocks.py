@@ -26,7 +26,7 @@ from bot.slack.buttons import (
     Button,
 )
 from insights.alerts import EACH, METRICS, Notice
-from insights.catalogue import HEADLINE, metric
+from insights.catalogue import HEADLINE, TIME_BREAKDOWNS, metric
 from insights.digest import Digest
 from insights.formatting import money, ratio
 from insights.home import Home
@@ -97,14 +97,18 @@ def answer_message(
     buttons: bool = True,
     vs: str | None = None,
     understood: Understood | None = None,
+    native: bool = False,
 ) -> tuple[str, list[dict]]:
     """(fallback text, blocks) for an answer posted in a channel; a question in words gets
-    how it was understood above it, and its other readings as buttons."""
+    how it was understood above it, and its other readings as buttons. `native`: the rows as
+    a table block, a trend's figures as chart blocks (else the rows as text)."""
     lead = _understood_blocks(understood)
     if isinstance(answer, Explained):
         fallback, message = why_message(answer, query_text, currency=currency, buttons=buttons)
         return fallback, [*lead, *message][:MAX_BLOCKS]
-    fallback, message = _figures_message(answer, query_text, previous, currency, buttons, vs)
+    fallback, message = _figures_message(
+        answer, query_text, previous, currency, buttons, vs, native
+    )
     return fallback, [*lead, *message][:MAX_BLOCKS]
 
 
@@ -128,6 +132,7 @@ def _figures_message(
     currency: str,
     buttons: bool,
     vs: str | None,
+    native: bool = False,
 ) -> tuple[str, list[dict]]:
     t = answer.totals
     blocks: list[dict] = [
@@ -145,7 +150,9 @@ def _figures_message(
                 f"{labels.figure(t, 'posts')} posts"
             )
         )
-    if answer.rows:
+    if answer.rows and native:
+        blocks += [*trend_charts(answer), table_block(answer, currency)]
+    elif answer.rows:
         blocks.append(section(_table_block(answer, currency)))
     notes = [labels.changes_note(vs)] if previous is not None else []
     blocks += _footer(answer, query_text, notes, buttons)
@@ -201,6 +208,64 @@ def _table_block(answer: Answer, currency: str) -> str:
         if len(text) <= MAX_SECTION or shown <= 1:
             return _clip(text, MAX_SECTION)
         shown -= 1
+
+
+# Slack's table block (docs.slack.dev/reference/block-kit/blocks/table-block): at most 100 rows
+# of at most 20 cells, column_settings of at most 20. One table per message is kept to.
+MAX_TABLE_ROWS = 100
+MAX_TABLE_CELLS = 20
+# Its chart block (data-visualization-block): a title of at most 50 characters, 1-6 series of
+# unique names whose labels are the axis categories, at most two charts in a message.
+MAX_CHART_TITLE = 50
+MAX_CHARTS = 2
+MAX_CHART_POINTS = 20  # not in Slack's reference as read: a conservative bound
+MAX_CHART_LABEL = 20  # likewise
+
+
+def table_block(answer: Answer, currency: str = "INR") -> dict:
+    """The rows as Slack's table: the header and the top rows (the rest are in the CSV)."""
+    cells = labels.table_cells(answer, currency)
+    rows = [line[:MAX_TABLE_CELLS] for line in cells[:MAX_TABLE_ROWS]]
+    return {
+        "type": "table",
+        "column_settings": [{"align": "left", "is_wrapped": True}]
+        + [{"align": "right"}] * (min(len(rows[0]), MAX_TABLE_CELLS) - 1),
+        "rows": [[{"type": "raw_text", "text": cell} for cell in line] for line in rows],
+    }
+
+
+def has_chart(answer: Answer) -> bool:
+    """Whether a native message of `answer` carries its chart (a trend over time)."""
+    return bool(trend_charts(answer))
+
+
+def trend_charts(answer: Answer) -> list[dict]:
+    """A time breakdown as Slack charts: ROAS as a line, revenue and cost as bars, over the
+    last periods that have every figure (at most MAX_CHART_POINTS)."""
+    if answer.by not in TIME_BREAKDOWNS:
+        return []
+    rows = [r for r in answer.rows if r.roas is not None][-MAX_CHART_POINTS:]
+    if not rows:
+        return []
+    names = [_clip(r.label, MAX_CHART_LABEL) for r in rows]
+    if len(set(names)) != len(names):
+        return []
+
+    def series(name: str, values: list[float]) -> dict:
+        return {"name": name, "data": [{"label": n, "value": round(v, 2)}
+                                       for n, v in zip(names, values, strict=True)]}  # fmt: skip
+
+    def chart(title: str, kind: str, lines: list[dict], y: str) -> dict:
+        axis = {"categories": names, "x_label": answer.by.title(), "y_label": y}
+        return {"type": "data_visualization", "title": _clip(title, MAX_CHART_TITLE),
+                "chart": {"type": kind, "series": lines, "axis_config": axis}}  # fmt: skip
+
+    return [
+        chart(f"ROAS by {answer.by}", "line", [series("ROAS", [r.roas for r in rows])], "ROAS"),
+        chart(f"Revenue and cost by {answer.by}", "bar",
+              [series("Revenue", [r.revenue or 0 for r in rows]),
+               series("Cost", [r.cost or 0 for r in rows])], "Amount"),
+    ][:MAX_CHARTS]  # fmt: skip
 
 
 def _button(

@@ -93,25 +93,35 @@ def _deliver(
     """Post a computed answer and its chart; when Slack will not take it, the person who asked
     is told through the command's response_url (another endpoint) and it is logged."""
     result = prepared.answer
-    fallback, message = blocks.answer_message(
-        result, to_text(query), previous=prepared.previous, currency=service.settings.currency,
-        vs=query.vs, understood=understood,
-    )  # fmt: skip
-    try:
-        posted = client.chat_postMessage(
-            channel=channel, text=fallback, blocks=message, thread_ts=thread_ts,
-            metadata=answer_metadata(query),
+    native = service.settings.chart_style == "native"
+    for style in (True, False) if native else (False,):
+        fallback, message = blocks.answer_message(
+            result, to_text(query), previous=prepared.previous, currency=service.settings.currency,
+            vs=query.vs, understood=understood, native=style,
         )  # fmt: skip
-    except SlackApiError as exc:
-        code = exc.response.get("error") or f"HTTP {exc.response.status_code}"
-        if code in ("not_in_channel", "channel_not_found"):
-            respond(response_type="ephemeral", text=f"{fallback}\n\n{NOT_IN_CHANNEL}")
+        try:
+            posted = client.chat_postMessage(
+                channel=channel, text=fallback, blocks=message, thread_ts=thread_ts,
+                metadata=answer_metadata(query),
+            )  # fmt: skip
+            native = style
+            break
+        except SlackApiError as exc:
+            code = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+            if code == "invalid_blocks" and style:  # a table or chart Slack will not take here
+                log.warning("Slack refused native blocks (%s): the answer goes without them",
+                            exc.response.get("errors"))  # fmt: skip
+                continue
+            if code in ("not_in_channel", "channel_not_found"):
+                respond(response_type="ephemeral", text=f"{fallback}\n\n{NOT_IN_CHANNEL}")
+                return
+            _not_posted(respond, code, fallback)
             return
-        _not_posted(respond, code, fallback)
-        return
-    except OSError as exc:  # Slack did not answer within the client's timeout
-        _not_posted(respond, type(exc).__name__, fallback)
-        return
+        except OSError as exc:  # Slack did not answer within the client's timeout
+            _not_posted(respond, type(exc).__name__, fallback)
+            return
+    if native and blocks.has_chart(result):
+        return  # the chart is in the message; the PNG is for everything else and the fallback
     if prepared.chart is not None:
         try:
             client.files_upload_v2(
