@@ -451,6 +451,8 @@ def _help() -> str:
         "  why: vs=previous|last_year|FROM..TO  metric= " + " ".join(EXPLAINABLE),
         f"  whatif: move=AMOUNT from=BY:VALUE to=BY:VALUE (BY: {' '.join(SEGMENT_BREAKDOWNS)})",
         "Example: /roas brand=MuscleBlaze platform=Instagram period=last_30d by=tier",
+        "Or ask in words (also @roasbot, a DM, a reply in an answer's thread):",
+        "  /roas how did MuscleBlaze do on Instagram since Diwali vs last year",
     ])  # fmt: skip
 
 
