@@ -144,3 +144,23 @@ def test_a_foreign_url_is_refused_before_any_request():
 )
 def test_the_token_goes_only_to_the_api_host_or_slacks_https_hosts(url, api, ok):
     assert allowed_host(url, api) is ok
+
+
+def test_a_question_in_words_shows_how_it_was_read_and_its_other_readings():
+    from insights.language import Understood
+    from insights.query import parse
+
+    today = dt.date(2026, 12, 2)
+    best = parse('roas product="SuperMilk Growth 3-5y"', today)
+    other = parse('roas product="SuperMilk Height+ 6-9y"', today)
+    understood = Understood(best, '/roas product="SuperMilk Growth 3-5y"', ("pls",),
+                            (("product SuperMilk Height+ 6-9y", other),))  # fmt: skip
+    _, message = blocks.answer_message(_answer(2), "roas", understood=understood)
+    assert message[0]["elements"][0]["text"] == (
+        "Understood as: `/roas product=\"SuperMilk Growth 3-5y\"` (not used: 'pls')"
+    )
+    [button] = message[1]["elements"]
+    assert button["action_id"] == "other_reading"
+    assert button["text"]["text"] == "Did you mean product SuperMilk Height+ 6-9y?"
+    assert json.loads(button["value"]) == {"q": 'roas product="SuperMilk Height+ 6-9y"'}
+    assert message[2]["type"] == "header"

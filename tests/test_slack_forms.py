@@ -91,3 +91,29 @@ def test_subscribe_a_channel_form(bot, slack, module_store):
     [sub] = schedules.subscriptions(engine, "C0DIGEST1")
     engine.dispose()
     assert (sub.day, sub.time) == ("fri", "08:30")
+
+
+def test_edit_from_the_home_tab_replaces_the_rule(bot, slack, module_store):
+    engine = open_store(module_store)
+    old = schedules.add_rule(engine, CHANNEL, "U2147483697", metric="cpa", op=">",
+                             threshold=500.0, window_days=30, each=None, filters="",
+                             min_spend=0.0, pending=1)  # fmt: skip
+    engine.dispose()
+    opened = len(slack.calls("views.open"))
+    bot.send(block_action_body("rule_edit", json.dumps({"rule": old}), "", in_view="home"))
+    form = _opened(slack, opened + 1)
+    assert form["title"]["text"] == "Edit alert"
+    initial = {
+        b["block_id"]: b["element"].get("initial_value")
+        or (b["element"].get("initial_option") or {}).get("value")
+        for b in form["blocks"]
+    }
+    assert (initial["metric"], initial["condition"], initial["threshold"], initial["window"]) == (
+        "cpa", ">", "500", "30d",
+    )  # fmt: skip
+    changed = {"metric": "cpa", "condition": ">", "threshold": "400", "window": "30d",
+               "each": "scope", "channel": CHANNEL}  # fmt: skip
+    _, _, body = bot.send(view_submission_body(form, changed))
+    assert not body.strip()
+    rules = [r for r in _rules(module_store) if r.metric == "cpa"]
+    assert [(r.op, r.threshold) for r in rules] == [(">", 400.0)] and rules[0].id != old
