@@ -17,6 +17,7 @@ from insights.anomaly import Expected
 from insights.catalogue import BY_NAME, metric, table_columns
 from insights.digest import RANKED, SENSITIVITY, WATCHED, Digest
 from insights.formatting import count, money, percent, ratio
+from insights.language import Understood
 from insights.results import Answer, Contribution, Explained, Metrics, Row, WhatIf
 from storage.ingest.results import FileResult
 
@@ -529,3 +530,22 @@ def upload_details(
 def roas_change(before: float | None, after: float | None, days: int) -> str:
     """What a load changed: 'ROAS last 30 days, all data: 3.80x → 4.10x'."""
     return f"ROAS last {days} days, {ALL_DATA}: {ratio(before)} → {ratio(after)}"
+
+
+def changes_note(vs: str | None) -> str:
+    """What an answer's changes (▲ 12%) are measured against, as `vs=` set it."""
+    if vs == "last_year":
+        return "Changes are against the same dates a year earlier."
+    if vs and ".." in vs:
+        start, _, end = vs.partition("..")
+        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+        return f"Changes are against {window_label(first, last)}."
+    return "Changes are against the previous period of the same length."
+
+
+def understood_line(understood: Understood, code: str = "") -> str:
+    """How roasbot read a question in words, as the command that asks it (`code` marks it up:
+    "`" in Slack)."""
+    ignored = understood.ignored
+    skipped = f" (not used: {', '.join(repr(w) for w in ignored)})" if ignored else ""
+    return f"Understood as: {code}{understood.echo}{code}{skipped}"

@@ -30,7 +30,18 @@ from insights.alerts import Check, Rule, parse_rule
 from insights.catalogue import COMMAND
 from insights.digest import Digest, last_full_week, week_of
 from insights.engine import Thresholds, answer, totals
+from insights.home import Home, RuleState
 from insights.incremental import Baseline
+from insights.language import (
+    Calendar,
+    NotAQuestion,
+    Understood,
+    Vocabulary,
+    follow_up,
+    looks_like_grammar,
+    understand,
+    vocabulary,
+)
 from insights.query import (
     EVERY_ROW,
     FILTER_KEYS,
@@ -100,9 +111,10 @@ class Help:
 @dataclass(frozen=True)
 class Question:
     """A question read and checked; `Service.prepared(query)` answers it (slowly, so adapters
-    acknowledge first)."""
+    acknowledge first). `understood` says how a question in words was read (None: grammar)."""
 
     query: Query
+    understood: Understood | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,10 @@ class Checked:
 
 
 Reply = Question | Said | Later | Help | Checked
+
+
+HOME_DAYS = (7, 30)
+HOME_RANKED = 3
 
 
 @dataclass(frozen=True)
@@ -187,8 +203,40 @@ class Service:
         """A query command line read as of today; QueryError says what was wrong."""
         return parse(text, self.today())
 
+    def vocabulary(self) -> Vocabulary:
+        """The values a question in words may name: what the store holds now."""
+        return vocabulary(self.db, self.thresholds.tier_bounds)
+
+    def calendar(self) -> Calendar:
+        settings = self.settings
+        return Calendar(self.today(), settings.fiscal_year_start_month, settings.holiday_country)
+
+    def understand(self, text: str) -> Question | Help:
+        """A question in plain words ("how did Gritzo do last month by persona")."""
+        return _asked(understand(text, self.vocabulary(), self.calendar()))
+
+    def follow_up(self, base: Query, text: str) -> Question | Help:
+        """A reply in the thread of the answer to `base`, read as a change to it."""
+        return _asked(follow_up(base, text, self.vocabulary(), self.calendar()))
+
+    def converse(
+        self, text: str, caller: Caller, base: Query | None = None, *, quiet: bool = False
+    ) -> Reply | None:
+        """A message to the bot (a mention, a DM, a reply in an answer's thread): grammar or
+        plain words, read against `base` when it replies to an answer. `quiet`: a message
+        that reads as no question at all ("thanks!" in the thread) gets None, not a reply."""
+        try:
+            if base is not None and not looks_like_grammar(text):
+                return self.follow_up(base, text)
+            return self.run(text, caller)
+        except NotAQuestion:
+            if quiet:
+                return None
+            raise
+
     def run(self, text: str, caller: Caller) -> Reply:
-        """Any command line: a question, help, or a /digest or /alert command."""
+        """Any command line: a question, help, or a /digest or /alert command; a question in
+        plain words is read as one ("/roas how did Gritzo do last month")."""
         words = text.strip().lstrip("/").split(maxsplit=1)
         name, rest = (words[0].lower() if words else ""), (words[1] if len(words) > 1 else "")
         kind = COMMAND[name].kind if name in COMMAND else "query"
@@ -196,7 +244,12 @@ class Service:
             return self.digest_command(rest, caller)
         if kind == "alert":
             return self.alert_command(rest, caller)
-        query = self.parse(text)
+        try:
+            query = self.parse(text)
+        except QueryError:
+            if looks_like_grammar(text):
+                raise
+            return self.understand(text)
         if query.command == "help":
             return Help(HELP)
         return Question(query)
@@ -218,6 +271,37 @@ class Service:
 
     def summary(self) -> StoreSummary:
         return summarise(self.db)
+
+    def home(self, caller: Caller) -> Home:
+        """The Home tab of `caller`: the last 7 and 30 days against the days before, the
+        week's best and worst influencers, every channel's digests and alert rules, and when
+        data last came in."""
+        end = self.today() - dt.timedelta(days=1)
+        windows, week = [], None
+        for days in HOME_DAYS:
+            query = Query(window=Window(end - dt.timedelta(days=days - 1), end))
+            prepared = self.prepared(query)
+            windows.append((days, prepared.answer.totals, prepared.previous))
+            week = week or query
+        rows = [r for r in self.every_row(week).rows if r.roas is not None] if week else []
+        ranked = sorted(rows, key=lambda r: (-(r.roas or 0), r.label))
+        firing, now = schedules.firing_rule_ids(self.db), self.now()
+        rules = [
+            RuleState(r, Rule.of(r).describe(), r.id in firing, r.muted(now))
+            for r in schedules.rules(self.db)
+        ]
+        summary = self.summary()
+        return Home(
+            user=caller.user,
+            admin=caller.admin,
+            windows=windows,
+            top=ranked[:HOME_RANKED],
+            bottom=list(reversed(ranked[-HOME_RANKED:])) if len(ranked) > HOME_RANKED else [],
+            subscriptions=schedules.subscriptions(self.db),
+            rules=rules,
+            data_through=max((d.last for d in summary.datasets if d.last), default=None),
+            last_load=summary.uploads[0] if summary.uploads else None,
+        )
 
     # --- loading data ---------------------------------------------------------------------------
 
@@ -451,6 +535,11 @@ class Service:
             for r in stored
         )
 
+    def rule(self, rule_id: int) -> schedules.StoredRule | None:
+        """One active alert rule (for a form that edits it)."""
+        found = schedules.rules(self.db, rule_id)
+        return found[0] if found else None
+
     def mute(self, rule_id: int, until: dt.datetime) -> str:
         if not schedules.mute_rule(self.db, rule_id, until):
             return f"There is no alert #{rule_id}."
@@ -485,6 +574,12 @@ class Service:
         if caller.channel and not schedules.rules(self.db, rule_id, caller.channel, active=None):
             return f"There is no alert #{rule_id} in <#{caller.channel}>."
         return self.mute(rule_id, self.now() + dt.timedelta(days=days))
+
+
+def _asked(understood: Understood) -> Question | Help:
+    if understood.query.command == "help":
+        return Help(HELP)
+    return Question(understood.query, understood)
 
 
 def _rule_id(text: str) -> int:

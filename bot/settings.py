@@ -94,6 +94,17 @@ class Settings(BaseSettings):
         description="Country (ISO code) whose public holidays anomaly alerts leave out of "
         "their reference weeks; empty for none.",
     )
+    fiscal_year_start_month: int = Field(
+        default=4,
+        ge=1,
+        le=12,
+        description="The first month of the fiscal year, for questions about 'FY25' or 'Q3'.",
+    )
+    chart_style: Literal["native", "png"] = Field(
+        default="native",
+        description="native: breakdowns as Slack table blocks and trends as chart blocks, the "
+        "PNG in the thread as the fallback; png: the PNG chart only.",
+    )
     currency: str = Field(
         default="INR", description="INR shows ₹ in lakh/crore; USD, EUR, GBP plain thousands."
     )

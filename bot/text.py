@@ -12,11 +12,11 @@ from bot import labels
 from insights.alerts import Check, Notice
 from insights.catalogue import HEADLINE, TOTALS
 from insights.digest import Digest
+from insights.language import Understood
 from insights.results import Answer, Explained, Metrics, WhatIf
 from storage.ingest import FileResult
 from storage.summary import StoreSummary
 
-PREVIOUS_NOTE = "Changes are against the previous period of the same length."
 _SLACK_REFERENCE = re.compile(r"<([#@])([A-Z0-9]+)(?:\|([^>]*))?>")
 _EMOJI = re.compile(r"(?:^|(?<=\s)):[a-z0-9_+-]+:\s?")
 
@@ -82,19 +82,28 @@ def _figures_line(
     )
 
 
-def answer_text(answer: Answer, currency: str = "INR", previous: Metrics | None = None) -> str:
-    """The whole answer for a terminal: heading, totals (with their change against the
-    previous window when given), the subject, the table, notes and charts."""
+def answer_text(
+    answer: Answer,
+    currency: str = "INR",
+    previous: Metrics | None = None,
+    *,
+    vs: str | None = None,
+    understood: Understood | None = None,
+) -> str:
+    """The whole answer for a terminal: how a question in words was understood, heading,
+    totals (with their change against the previous window, or `vs`, when given), the
+    subject, the table, notes and charts."""
+    lead = [labels.understood_line(understood)] if understood else []
     if isinstance(answer, Explained):
-        return _why_text(answer, currency)
-    out = [answer_heading(answer), _figures_line(answer.totals, TOTALS, previous, currency)]
+        return "\n".join([*lead, _why_text(answer, currency)])
+    out = [*lead, answer_heading(answer), _figures_line(answer.totals, TOTALS, previous, currency)]
     if isinstance(answer, WhatIf):
         out += labels.whatif_lines(answer, currency)
     if answer.subject:
         out.append(labels.subject_line(answer))
     if answer.rows:
         out += ["", labels.aligned(labels.table_cells(answer, currency))]
-    notes = [*answer.notes, *([PREVIOUS_NOTE] if previous is not None else [])]
+    notes = [*answer.notes, *([labels.changes_note(vs)] if previous is not None else [])]
     return "\n".join([*out, *_footer(answer, notes)])
 
 

@@ -154,8 +154,8 @@ def previous_totals(
     thresholds: Thresholds | None = None,
     shared: SharedSums | None = None,
 ) -> Totals | None:
-    """Totals over the window of equal length right before the query's window (as answered:
-    clipped to the data), if it names one."""
+    """Totals over the window the query's changes are against (as answered: clipped to the
+    data): of equal length right before it, or the one `vs=` names; None for an open window."""
     window = query.window
     if window.start is None or window.end is None:
         return None
@@ -164,7 +164,8 @@ def previous_totals(
     end = min(window.end, through) if through is not None else window.end
     if end < window.start:
         return None  # nothing yet in the window, so nothing to compare with
-    earlier = replace(query, window=Window(window.start, end).previous(), period=None)
+    earlier_window = comparison_window(query.vs, Window(window.start, end))
+    earlier = replace(query, window=earlier_window, period=None, vs=None)
     return totals(db, earlier, thresholds, shared)
 
 

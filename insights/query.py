@@ -43,7 +43,8 @@ KEYS = FILTER_KEYS + OPTION_KEYS
 EVERY_ROW = 1_000_000  # `top=` for internal callers that need every row of a breakdown
 COMPARISONS = ("previous", "last_year")  # `vs=` keywords; FROM..TO names dates
 SEGMENT_BREAKDOWNS = tuple(b.name for b in BREAKDOWN_SPECS if b.name not in TIME_BREAKDOWNS)
-_ONLY = {"vs": "why", "metric": "why", "move": "whatif"}  # options of one command
+# Options of some commands only: `vs=` sets what an answer's changes are against.
+_ONLY = {"vs": ("roas", "why"), "metric": ("why",), "move": ("whatif",)}
 
 
 class QueryError(ValueError):
@@ -187,8 +188,9 @@ def _build(command: str, pairs: list[tuple[str, str]], today: dt.date) -> Query:
         seen.add(key)
         if not value:
             raise QueryError(f"{key}= needs a value")
-        if key in _ONLY and command != _ONLY[key]:
-            raise QueryError(f"{key}= belongs to `/roas {_ONLY[key]}`")
+        if key in _ONLY and command not in _ONLY[key]:
+            owners = " and ".join(f"`/roas {c}`".replace("roas roas", "roas") for c in _ONLY[key])
+            raise QueryError(f"{key}= belongs to {owners}")
         if command == "whatif" and key in ("from", "to"):
             options["source" if key == "from" else "destination"] = _segment(key, value)
         elif key in FILTER_KEYS:
@@ -454,6 +456,8 @@ def _help() -> str:
         "  why: vs=previous|last_year|FROM..TO  metric= " + " ".join(EXPLAINABLE),
         f"  whatif: move=AMOUNT from=BY:VALUE to=BY:VALUE (BY: {' '.join(SEGMENT_BREAKDOWNS)})",
         "Example: /roas brand=MuscleBlaze platform=Instagram period=last_30d by=tier",
+        "Or ask in words (also @roasbot, a DM, a reply in an answer's thread):",
+        "  /roas how did MuscleBlaze do on Instagram since Diwali vs last year",
     ])  # fmt: skip
 
 

@@ -57,6 +57,26 @@ MAX_HEADER_TEXT = 150
 MAX_SECTION_FIELDS = 10
 MAX_FIELD_TEXT = 2000
 MAX_MESSAGE_TEXT = 40_000
+MAX_VIEW_BLOCKS = 100  # a Home tab or a modal
+MAX_ACTIONS_ELEMENTS = 25
+MAX_CONTEXT_ELEMENTS = 10
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_ACTION_ID = 255
+MAX_INPUT_LABEL = 2000
+MAX_VIEW_TITLE = 24  # a modal's title, submit and close texts
+MAX_PRIVATE_METADATA = 3000
+MAX_TABLE_ROWS = 100
+MAX_TABLE_CELLS = 20
+MAX_CHART_TITLE = 50
+MAX_CHART_SERIES = 6
+MAX_CHARTS = 2  # data_visualization blocks in one message
+MAX_CHART_CATEGORIES = 20  # conservative: not given by the reference as read
+MAX_CHART_LABEL = 20  # likewise
+KNOWN_BLOCKS = {
+    "section", "header", "context", "actions", "divider", "image", "input", "rich_text",
+    "table", "data_visualization",
+}  # fmt: skip
 RESPONSE_URL_LIMIT = 5  # Slack accepts at most five posts to one response_url
 
 # Parameters Slack accepts as JSON-encoded strings inside form bodies.
@@ -198,18 +218,117 @@ def _text_of(obj: Any) -> str:
     return obj.get("text", "") if isinstance(obj, dict) else ""
 
 
-def _check_blocks(blocks: Any) -> None:
-    """Refuse blocks the way Slack does, so oversize messages fail in tests, not in production."""
+def _check_elements(block: dict[str, Any], where: str, problems: list[str]) -> None:
+    """Actions, context and accessories: Slack's counts and lengths for their elements."""
+    elements = block.get("elements") or []
+    kind = block["type"]
+    if kind in ("actions", "context") and not elements:
+        problems.append(f"must provide elements {where}]")
+    if kind == "actions" and len(elements) > MAX_ACTIONS_ELEMENTS:
+        problems.append(f"no more than {MAX_ACTIONS_ELEMENTS} items allowed {where}/elements]")
+    if kind == "context" and len(elements) > MAX_CONTEXT_ELEMENTS:
+        problems.append(f"no more than {MAX_CONTEXT_ELEMENTS} items allowed {where}/elements]")
+    buttons = [e for e in elements if isinstance(e, dict) and e.get("type") == "button"]
+    if isinstance(block.get("accessory"), dict) and block["accessory"].get("type") == "button":
+        buttons.append(block["accessory"])
+    for button in buttons:
+        if len(_text_of(button.get("text"))) > MAX_BUTTON_TEXT:
+            problems.append(f"must be less than {MAX_BUTTON_TEXT + 1} characters {where}/text]")
+        if len(button.get("value") or "") > MAX_BUTTON_VALUE:
+            problems.append(f"must be less than {MAX_BUTTON_VALUE + 1} characters {where}/value]")
+        if len(button.get("action_id") or "") > MAX_ACTION_ID:
+            problems.append(f"must be less than {MAX_ACTION_ID + 1} characters {where}]")
+
+
+def _check_table(block: dict[str, Any], where: str, problems: list[str]) -> None:
+    """docs.slack.dev/reference/block-kit/blocks/table-block: 1-100 rows of at most 20 cells
+    (raw_text or rich_text), column_settings of at most 20."""
+    rows = block.get("rows")
+    if not isinstance(rows, list) or not rows:
+        problems.append(f"must provide rows {where}/rows]")
+        return
+    if len(rows) > MAX_TABLE_ROWS:
+        problems.append(f"no more than {MAX_TABLE_ROWS} items allowed {where}/rows]")
+    if len(block.get("column_settings") or []) > MAX_TABLE_CELLS:
+        problems.append(f"no more than {MAX_TABLE_CELLS} items allowed {where}/column_settings]")
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or not row or len(row) > MAX_TABLE_CELLS:
+            problems.append(f"a row holds 1 to {MAX_TABLE_CELLS} cells {where}/rows/{i}]")
+            continue
+        for cell in row:
+            if not isinstance(cell, dict) or cell.get("type") not in ("raw_text", "rich_text"):
+                problems.append(f"cells are raw_text or rich_text {where}/rows/{i}]")
+            elif cell["type"] == "raw_text" and not isinstance(cell.get("text"), str):
+                problems.append(f"raw_text needs text {where}/rows/{i}]")
+
+
+def _check_chart(block: dict[str, Any], where: str, problems: list[str]) -> None:
+    """docs.slack.dev/reference/block-kit/blocks/data-visualization-block: a title of at most
+    50 characters; pie (1-6 segments), bar, area or line (1-6 series of unique names, their
+    labels the axis categories). Categories and labels: bounded conservatively (20 and 20
+    characters), as the reference read gives no number for them."""
+    title, chart = block.get("title"), block.get("chart")
+    if not isinstance(title, str) or not title or len(title) > MAX_CHART_TITLE:
+        problems.append(f"title: 1 to {MAX_CHART_TITLE} characters {where}/title]")
+    if not isinstance(chart, dict) or chart.get("type") not in ("pie", "bar", "area", "line"):
+        problems.append(f"chart must be pie, bar, area or line {where}/chart]")
+        return
+    if chart["type"] == "pie":
+        segments = chart.get("segments") or []
+        if not 1 <= len(segments) <= MAX_CHART_SERIES:
+            problems.append(f"1 to {MAX_CHART_SERIES} segments {where}/chart/segments]")
+        return
+    series = chart.get("series") or []
+    categories = (chart.get("axis_config") or {}).get("categories") or []
+    if not 1 <= len(series) <= MAX_CHART_SERIES:
+        problems.append(f"1 to {MAX_CHART_SERIES} series {where}/chart/series]")
+    if len({s.get("name") for s in series}) != len(series):
+        problems.append(f"series names must be unique {where}/chart/series]")
+    if not categories or len(categories) > MAX_CHART_CATEGORIES:
+        problems.append(f"1 to {MAX_CHART_CATEGORIES} categories {where}/chart/axis_config]")
+    if any(not isinstance(c, str) or len(c) > MAX_CHART_LABEL for c in categories):
+        problems.append(f"labels of at most {MAX_CHART_LABEL} characters {where}/chart]")
+    for s in series:
+        points = s.get("data") or []
+        if [p.get("label") for p in points] != list(categories) or not all(
+            isinstance(p.get("value"), int | float) for p in points
+        ):
+            problems.append(f"a series has a number for each category {where}/chart/series]")
+
+
+def _check_blocks(
+    blocks: Any, limit: int = 50, surface: str = "message", refused: frozenset[str] = frozenset()
+) -> None:
+    """Refuse blocks the way Slack does, so oversize messages fail in tests, not in production:
+    `limit` blocks (50 in a message, 100 in a Home tab or modal); input blocks only in views;
+    `refused` types as a workspace without them (`SlackStandIn.refuse_blocks`)."""
     if not isinstance(blocks, list):
         raise _SlackError("invalid_blocks_format")
     problems: list[str] = []
-    if len(blocks) > MAX_BLOCKS:
-        problems.append(f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]")
+    if len(blocks) > limit:
+        problems.append(f"no more than {limit} items allowed [json-pointer:/blocks]")
     for i, block in enumerate(blocks):
         where = f"[json-pointer:/blocks/{i}"
         if not isinstance(block, dict) or "type" not in block:
             problems.append(f"missing required field: type {where}]")
             continue
+        if block["type"] not in KNOWN_BLOCKS:
+            problems.append(f"unsupported type: {block['type']} {where}/type]")
+            continue
+        if block["type"] == "input" and surface != "modal":
+            problems.append(f"input blocks belong in modals {where}/type]")
+        if block["type"] == "input":
+            if not isinstance(block.get("element"), dict) or not _text_of(block.get("label")):
+                problems.append(f"must provide label and element {where}]")
+            elif len(_text_of(block.get("label"))) > MAX_INPUT_LABEL:
+                problems.append(f"must be less than {MAX_INPUT_LABEL + 1} characters {where}]")
+        _check_elements(block, where, problems)
+        if block["type"] in refused:
+            problems.append(f"unsupported type: {block['type']} {where}/type]")
+        if block["type"] == "table":
+            _check_table(block, where, problems)
+        if block["type"] == "data_visualization":
+            _check_chart(block, where, problems)
         if block["type"] == "header":
             if len(_text_of(block.get("text"))) > MAX_HEADER_TEXT:
                 problems.append(f"must be less than {MAX_HEADER_TEXT + 1} characters {where}/text]")
@@ -228,6 +347,11 @@ def _check_blocks(blocks: Any) -> None:
                     problems.append(
                         f"must be less than {MAX_FIELD_TEXT + 1} characters {where}/fields/{j}]"
                     )
+    kinds = [b.get("type") for b in blocks if isinstance(b, dict)]
+    if kinds.count("table") > 1:
+        problems.append("only one table block is allowed per message [json-pointer:/blocks]")
+    if kinds.count("data_visualization") > MAX_CHARTS:
+        problems.append(f"no more than {MAX_CHARTS} charts per message [json-pointer:/blocks]")
     if problems:
         raise _SlackError(
             "invalid_blocks", errors=problems, response_metadata={"messages": problems}
@@ -247,13 +371,26 @@ def _checked_metadata(metadata: Any) -> dict[str, Any] | None:
     return metadata
 
 
-def _check_message(params: dict[str, Any], require_content: bool = True) -> None:
+def _listed(found: list[dict[str, Any]], limit: int, with_metadata: bool) -> dict[str, Any]:
+    """Messages as conversations.history and .replies list them: `metadata` only when asked."""
+    messages = [
+        {"type": "message", **{k: v for k, v in m.items()
+                               if k != "channel" and v is not None
+                               and (with_metadata or k != "metadata")}}
+        for m in found[:limit]
+    ]  # fmt: skip
+    return {"messages": messages, "has_more": len(found) > limit}
+
+
+def _check_message(
+    params: dict[str, Any], require_content: bool = True, refused: frozenset[str] = frozenset()
+) -> None:
     text = params.get("text")
     blocks = params.get("blocks")
     if require_content and not text and not blocks and not params.get("attachments"):
         raise _SlackError("no_text")
     if blocks is not None:
-        _check_blocks(blocks)
+        _check_blocks(blocks, refused=refused)
     if isinstance(text, str) and len(text) > MAX_MESSAGE_TEXT:
         raise _SlackError("msg_too_long")
 
@@ -349,6 +486,8 @@ class SlackStandIn:
         # connection goes away, instead of holding the bot's posting threads into the next test.
         self._stopped = threading.Event()
         self._not_member: set[str] = set()
+        self._views: list[tuple[str, dict[str, Any]]] = []
+        self._refused: frozenset[str] = frozenset()  # block types answered invalid_blocks
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -361,6 +500,9 @@ class SlackStandIn:
             "files.completeUploadExternal": self._files_complete_upload,
             "apps.connections.open": self._apps_connections_open,
             "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
+            "views.publish": self._views_publish,
+            "views.open": self._views_open,
         }
 
     # ----------------------------------------------------------------- lifecycle
@@ -714,7 +856,7 @@ class SlackStandIn:
         if not channel:
             raise _SlackError("channel_not_found")
         self._check_member(channel)
-        _check_message(params)
+        _check_message(params, refused=self._refused)
         ts = self._new_ts()
         message = {
             "channel": channel,
@@ -747,20 +889,80 @@ class SlackStandIn:
             key=lambda m: float(m["ts"]),
             reverse=True,
         )  # fmt: skip
-        messages = [
-            {"type": "message", **{k: v for k, v in m.items()
-                                   if k != "channel" and v is not None
-                                   and (with_metadata or k != "metadata")}}
-            for m in found[:limit]
-        ]  # fmt: skip
-        return {"messages": messages, "has_more": len(found) > limit}
+        return _listed(found, limit, with_metadata)
+
+    def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A Home tab for one user: type home, at most 100 blocks."""
+        self._require(params, "user_id", "view")
+        view = params["view"]
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise _SlackError("invalid_arguments")
+        _check_blocks(view.get("blocks") or [], MAX_VIEW_BLOCKS, "home")
+        self._views.append((f"home:{params['user_id']}", view))
+        return {"view": {"id": f"V{len(self._views):06d}", **view}}
+
+    def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A modal: a trigger_id, a title of 24 characters at most, submit when it has
+        inputs, at most 100 blocks, private_metadata of 3000 characters at most."""
+        self._require(params, "trigger_id", "view")
+        view = params["view"]
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            raise _SlackError("invalid_arguments")
+        problems = []
+        for key in ("title", "submit", "close"):
+            text = _text_of(view.get(key))
+            if key == "title" and not text:
+                problems.append("must provide title [json-pointer:/view/title]")
+            if len(text) > MAX_VIEW_TITLE:
+                problems.append(f"must be less than {MAX_VIEW_TITLE + 1} characters "
+                                f"[json-pointer:/view/{key}/text]")  # fmt: skip
+        blocks = view.get("blocks") or []
+        if any(isinstance(b, dict) and b.get("type") == "input" for b in blocks) and not (
+            _text_of(view.get("submit"))
+        ):
+            problems.append("must provide submit when there are inputs [json-pointer:/view]")
+        if len(view.get("private_metadata") or "") > MAX_PRIVATE_METADATA:
+            problems.append("private_metadata too long [json-pointer:/view/private_metadata]")
+        if problems:
+            raise _SlackError("invalid_arguments", response_metadata={"messages": problems})
+        _check_blocks(blocks, MAX_VIEW_BLOCKS, "modal")
+        self._views.append(("modal", view))
+        return {"view": {"id": f"V{len(self._views):06d}", **view}}
+
+    def refuse_blocks(self, *kinds: str) -> None:
+        """Answer invalid_blocks to messages with these block types (a workspace whose Slack
+        does not have them yet); none given: take them again."""
+        with self._lock:
+            self._refused = frozenset(kinds)
+
+    def views(self, surface: str | None = None) -> list[dict[str, Any]]:
+        """Views published or opened, oldest first: `home:USER` or `modal`."""
+        with self._lock:
+            return [v for s, v in self._views if surface is None or s == surface]
+
+    def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its parent and replies oldest first (`metadata` only with
+        include_all_metadata); thread_not_found when nothing of it was posted here."""
+        self._require(params, "channel", "ts")
+        channel, parent = params["channel"], params["ts"]
+        self._check_member(channel)
+        limit = min(int(params.get("limit") or 1000), 1000)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = sorted(
+            (m for (c, ts), m in self._messages.items()
+             if c == channel and (ts == parent or m.get("thread_ts") == parent)),
+            key=lambda m: float(m["ts"]),
+        )  # fmt: skip
+        if not found:
+            raise _SlackError("thread_not_found")
+        return _listed(found, limit, with_metadata)
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         self._require(params, "channel", "ts")
         message = self._messages.get((params["channel"], params["ts"]))
         if message is None:
             raise _SlackError("message_not_found")
-        _check_message(params, require_content=False)
+        _check_message(params, require_content=False, refused=self._refused)
         for key in ("text", "blocks"):
             if key in params:
                 message[key] = params[key]
@@ -994,13 +1196,18 @@ def file_share_event_body(
     }
     if bot_id is not None:
         event["bot_id"] = bot_id
+    return event_body(event, event_id, bot_user_id)
+
+
+def event_body(event: dict[str, Any], event_id: str | None = None, bot_user_id: str = "UBOT01"):
+    """An Events API ``event_callback`` envelope around ``event``, as Slack posts it."""
     body = {
         "token": "XXYYZZ",
         "team_id": "T0001",
         "api_app_id": "A123456",
         "type": "event_callback",
         "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
-        "event_time": int(now),
+        "event_time": int(time.time()),
         "event": event,
         "authorizations": [
             {
@@ -1016,6 +1223,60 @@ def file_share_event_body(
     return json.dumps(body).encode()
 
 
+def message_event_body(
+    text: str,
+    channel: str = "C2147483705",
+    user: str = "U2147483697",
+    *,
+    thread_ts: str | None = None,
+    channel_type: str = "channel",
+    mention: bool = False,
+    ts: str | None = None,
+) -> bytes:
+    """What Slack sends when someone writes: ``app_mention`` with ``mention`` (the text starts
+    with the bot's ``<@UBOT01>``), else a ``message`` of ``channel_type`` (``im`` for a DM), in
+    the thread of ``thread_ts`` when given (as in /work/shared/slack-payloads)."""
+    ts = ts or f"{time.time():.6f}"
+    event: dict[str, Any] = {
+        "type": "app_mention" if mention else "message",
+        "user": user,
+        "text": f"<@UBOT01> {text}" if mention else text,
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+    }
+    if not mention:
+        event["channel_type"] = channel_type
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+        event["parent_user_id"] = "UBOT01"
+    return event_body(event)
+
+
+def app_home_opened_body(user: str = "U2147483697") -> bytes:
+    """Someone opens the app's Home tab."""
+    ts = f"{time.time():.6f}"
+    event = {
+        "type": "app_home_opened", "user": user, "channel": "D0123456", "tab": "home",
+        "event_ts": ts,
+        "view": {"id": "V0HOME", "team_id": "T0001", "type": "home", "blocks": [],
+                 "hash": "1741000000.abcd"},
+    }  # fmt: skip
+    return event_body(event)
+
+
+def _interaction(kind: str, user: str, trigger_id: str) -> dict[str, Any]:
+    """The fields every interaction payload starts with."""
+    return {
+        "type": kind,
+        "team": {"id": "T0001", "domain": "example"},
+        "user": {"id": user, "username": "priya", "team_id": "T0001"},
+        "api_app_id": "A123456",
+        "token": "XXYYZZ",
+        "trigger_id": trigger_id,
+    }
+
+
 def block_action_body(
     action_id: str,
     value: str,
@@ -1023,15 +1284,12 @@ def block_action_body(
     channel: str = "C2147483705",
     user: str = "U2147483697",
     message_ts: str = "1741000100.000300",
+    in_view: str | None = None,
 ) -> bytes:
-    """A button click (``block_actions``), form-encoded as ``payload=<json>`` like Slack."""
+    """A button click (``block_actions``), form-encoded as ``payload=<json>`` like Slack; with
+    ``in_view`` ("home") a click in the Home tab: no channel, message or response_url."""
     payload = {
-        "type": "block_actions",
-        "team": {"id": "T0001", "domain": "example"},
-        "user": {"id": user, "username": "priya", "team_id": "T0001"},
-        "api_app_id": "A123456",
-        "token": "XXYYZZ",
-        "trigger_id": "12466734323.1395872398",
+        **_interaction("block_actions", user, "12466734323.1395872398"),
         "container": {
             "type": "message",
             "message_ts": message_ts,
@@ -1051,6 +1309,40 @@ def block_action_body(
                 "action_ts": f"{time.time():.6f}",
             }
         ],
+    }
+    if in_view is not None:
+        for key in ("channel", "message", "response_url"):
+            payload.pop(key)
+        payload["container"] = {"type": "view", "view_id": "V0HOME"}
+        payload["view"] = {"id": "V0HOME", "type": in_view, "blocks": [], "hash": "1.a"}
+    return ("payload=" + quote(json.dumps(payload))).encode()
+
+
+def view_submission_body(
+    view: dict[str, Any], values: dict[str, Any], user: str = "U2147483697"
+) -> bytes:
+    """A modal submitted (``view_submission``), form-encoded like Slack: ``view`` is the view
+    the bot opened, ``values`` its state by block id: a string for a text input, ``{"option":
+    value}`` for a select, ``{"conversation": id}`` for a conversations select."""
+    state: dict[str, Any] = {}
+    for block in view.get("blocks") or []:
+        if block.get("type") != "input" or block["block_id"] not in values:
+            continue
+        element, given = block["element"], values[block["block_id"]]
+        entry: dict[str, Any] = {"type": element["type"]}
+        if element["type"] == "plain_text_input":
+            entry["value"] = given
+        elif element["type"] == "conversations_select":
+            entry["selected_conversation"] = given
+        else:
+            [option] = [o for o in element["options"] if o["value"] == given]
+            entry["selected_option"] = option
+        state[block["block_id"]] = {element["action_id"]: entry}
+    payload = {
+        **_interaction("view_submission", user, "12466734323.1395872399"),
+        "view": {**view, "id": "V0FORM", "state": {"values": state}, "hash": "1.b"},
+        "response_urls": [],
+        "is_enterprise_install": False,
     }
     return ("payload=" + quote(json.dumps(payload))).encode()
 

@@ -84,3 +84,18 @@ def test_shell_from_a_pipe_answers_each_line_and_exits(env, tmp_path):
     assert "! no brand 'Nope'" in out.stdout  # an error does not end the session
     assert "Weekly trend" in out.stdout
     assert len(list((tmp_path / "charts").glob("*.png"))) >= 3
+
+
+def test_ask_and_the_shell_take_plain_words(env):
+    out = run("ask", "--json", "muscle blaze on insta from 1 march to 10 march 2025", env=env)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["understood"] == (
+        "/roas brand=MuscleBlaze platform=Instagram period=2025-03-01..2025-03-10"
+    )
+    assert data["filters"]["brand"] == ["MuscleBlaze"]
+    shell = run("shell", env=env, stdin="how did hkvitals do from 1 march to 10 march 2025\n")
+    assert shell.returncode == 0, shell.stderr
+    assert "Understood as: /roas brand=HKVitals period=2025-03-01..2025-03-10" in shell.stdout
+    bad = run("ask", "how did muscleblst do", env=env)
+    assert bad.returncode == 2 and "did you mean brand MuscleBlaze" in bad.stderr

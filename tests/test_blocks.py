@@ -60,7 +60,9 @@ def test_answer_message_has_header_figures_table_context_and_buttons():
     assert "brand: MuscleBlaze" in message[3]["elements"][0]["text"]
     assert "no baseline data" in message[3]["elements"][0]["text"]
     ids = [e["action_id"] for e in message[4]["elements"]]
-    assert ids == ["by_brand", "by_platform", "by_persona", "underperformers", "download_csv"]
+    assert ids == [
+        "by_brand", "by_platform", "by_persona", "underperformers", "download_csv", "alert_me",
+    ]  # fmt: skip
     assert json.loads(message[4]["elements"][0]["value"]) == {
         "q": "roas brand=MuscleBlaze", "by": "brand",
     }  # fmt: skip
@@ -73,6 +75,14 @@ def test_a_huge_answer_is_shortened_to_fit_with_a_pointer_to_the_csv():
     _check_limits(message)
     table = message[2]["text"]["text"]
     assert "more rows: Download CSV" in table
+
+
+def test_a_huge_answer_as_a_native_table_keeps_slack_s_100_rows():
+    _, message = blocks.answer_message(_answer(500), "roas", native=True)
+    [table] = [b for b in message if b["type"] == "table"]
+    assert len(table["rows"]) == 100 and all(len(r) <= 20 for r in table["rows"])
+    assert table["rows"][0][0]["text"] == "Influencer"
+    assert not [b for b in message if b["type"] == "data_visualization"]  # not a trend
 
 
 def test_deltas_against_the_previous_window():
@@ -134,3 +144,23 @@ def test_a_foreign_url_is_refused_before_any_request():
 )
 def test_the_token_goes_only_to_the_api_host_or_slacks_https_hosts(url, api, ok):
     assert allowed_host(url, api) is ok
+
+
+def test_a_question_in_words_shows_how_it_was_read_and_its_other_readings():
+    from insights.language import Understood
+    from insights.query import parse
+
+    today = dt.date(2026, 12, 2)
+    best = parse('roas product="SuperMilk Growth 3-5y"', today)
+    other = parse('roas product="SuperMilk Height+ 6-9y"', today)
+    understood = Understood(best, '/roas product="SuperMilk Growth 3-5y"', ("pls",),
+                            (("product SuperMilk Height+ 6-9y", other),))  # fmt: skip
+    _, message = blocks.answer_message(_answer(2), "roas", understood=understood)
+    assert message[0]["elements"][0]["text"] == (
+        "Understood as: `/roas product=\"SuperMilk Growth 3-5y\"` (not used: 'pls')"
+    )
+    [button] = message[1]["elements"]
+    assert button["action_id"] == "other_reading"
+    assert button["text"]["text"] == "Did you mean product SuperMilk Height+ 6-9y?"
+    assert json.loads(button["value"]) == {"q": 'roas product="SuperMilk Height+ 6-9y"'}
+    assert message[2]["type"] == "header"

@@ -83,6 +83,7 @@ def test_slack_manifest_declares_commands_scopes_events_and_socket_mode(store):
     )
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {
+        "app_mentions:read",
         "commands",
         "chat:write",
         "files:read",
@@ -93,6 +94,11 @@ def test_slack_manifest_declares_commands_scopes_events_and_socket_mode(store):
         "reactions:write",
     } <= scopes
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    assert {"message.channels", "message.groups", "message.im"} <= events
+    assert {
+        "app_home_opened", "app_mention", "message.channels", "message.groups", "message.im"
+    } <= events  # fmt: skip
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True

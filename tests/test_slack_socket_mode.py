@@ -10,6 +10,7 @@ PostgreSQL, like the HTTP mode tests.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,7 +20,13 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from tests.slack_standin import SlackStandIn, slash_command_body
+from tests.slack_standin import (
+    SlackStandIn,
+    block_action_body,
+    message_event_body,
+    slash_command_body,
+    view_submission_body,
+)
 from tests.socket_mode_standin import SocketModeStandIn
 from tests.test_slack_e2e import CHANNEL, TOKEN, WINDOW, bot_environment, chart_in_thread, headed
 
@@ -88,3 +95,42 @@ def test_a_parse_error_comes_back_in_the_ack_as_an_ephemeral_suggestion(bot, sla
     ack = sock.wait_ack(envelope, timeout=3)
     assert ack.payload is not None
     assert "no filter 'brnd' — did you mean brand?" in ack.payload["text"]
+
+
+def _payload(body: bytes) -> dict:
+    """An HTTP body of the stand-in as a Socket Mode payload: events as JSON, interactions
+    as the JSON inside `payload=`."""
+    text = body.decode()
+    return json.loads(dict(parse_qsl(text))["payload"] if text.startswith("payload=") else text)
+
+
+def test_a_mention_is_answered_in_its_thread_over_socket_mode(bot, slack):
+    web, sock = slack
+    ts = "1741000400.000900"
+    ask = "how did muscle blaze do from 1 march to 10 march 2025 by brand"
+    envelope = sock.send("events_api", _payload(message_event_body(ask, mention=True, ts=ts)))
+    assert sock.wait_ack(envelope, timeout=3).seconds < 3
+    [message] = web.wait_for(
+        "chat.postMessage", timeout=30, where=lambda c: c.params.get("thread_ts") == ts
+    )
+    assert "Understood as: `/roas brand=MuscleBlaze period=2025-03-01..2025-03-10 by=brand`" in (
+        json.dumps(message.params["blocks"], ensure_ascii=False)
+    )
+
+
+def test_a_modal_is_opened_and_its_errors_come_back_in_the_ack(bot, slack):
+    web, sock = slack
+    click = _payload(block_action_body("new_alert", "{}", "", in_view="home"))
+    sock.wait_ack(sock.send("interactive", click), timeout=3)
+    web.wait_for("views.open", timeout=30)
+    form = web.views("modal")[-1]
+    values = {"metric": "roas", "condition": "<", "threshold": "-1", "window": "7d",
+              "each": "scope", "channel": CHANNEL}  # fmt: skip
+    ack = sock.wait_ack(sock.send("interactive", _payload(view_submission_body(form, values))), 3)
+    assert ack.payload["response_action"] == "errors"
+    assert ack.payload["errors"]["threshold"] == "Write a number above 0."
+    ok = sock.send(
+        "interactive", _payload(view_submission_body(form, {**values, "threshold": "2"}))
+    )
+    assert not sock.wait_ack(ok, timeout=3).payload
+    web.wait_for("chat.postMessage", timeout=30, where=lambda c: "roas < 2" in c.params["text"])

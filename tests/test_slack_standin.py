@@ -447,3 +447,63 @@ def test_history_returns_messages_newest_first_with_metadata_on_request(
     assert full[1]["metadata"] == marker
     with pytest.raises(SlackApiError, match="invalid_metadata_format"):
         client.chat_postMessage(channel="C1", text="x", metadata={"event_type": 3})
+
+
+def _table(rows: int, cells: int = 3) -> dict:
+    return {"type": "table",
+            "rows": [[{"type": "raw_text", "text": f"{r}.{c}"} for c in range(cells)]
+                     for r in range(rows)]}  # fmt: skip
+
+
+def _chart(title: str = "ROAS by week", labels: tuple[str, ...] = ("W1", "W2")) -> dict:
+    points = [{"label": label, "value": 1.5} for label in labels]
+    return {"type": "data_visualization", "title": title,
+            "chart": {"type": "line", "series": [{"name": "ROAS", "data": points}],
+                      "axis_config": {"categories": list(labels)}}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "blocks",
+    [
+        [_table(101)],
+        [_table(2, 21)],
+        [_table(2), _table(2)],
+        [_chart("x" * 51)],
+        [_chart(), _chart(), _chart()],
+        [{**_chart(), "chart": {**_chart()["chart"], "axis_config": {"categories": ["W1"]}}}],
+        [{"type": "input", "label": {"type": "plain_text", "text": "x"}, "element": {}}],
+        [{"type": "actions", "elements": [{"type": "button", "action_id": "a", "value": "v",
+                                           "text": {"type": "plain_text", "text": "x" * 76}}]}],
+    ],
+    ids=["101 rows", "21 cells", "two tables", "long title", "three charts",
+         "labels off the axis", "input in a message", "long button"],
+)  # fmt: skip
+def test_table_chart_and_element_limits_are_enforced(client: WebClient, blocks) -> None:
+    with pytest.raises(SlackApiError) as exc:
+        client.chat_postMessage(channel=CHANNEL, text="t", blocks=blocks)
+    assert _error(exc) == "invalid_blocks"
+
+
+def test_tables_and_charts_within_limits_are_taken_unless_refused(client, standin) -> None:
+    blocks = [_table(100, 20), _chart(), _chart()]
+    assert client.chat_postMessage(channel=CHANNEL, text="t", blocks=blocks)["ok"]
+    standin.refuse_blocks("table")
+    with pytest.raises(SlackApiError) as exc:
+        client.chat_postMessage(channel=CHANNEL, text="t", blocks=blocks)
+    assert _error(exc) == "invalid_blocks"
+
+
+def test_views_are_checked_and_recorded(client, standin) -> None:
+    form = {"type": "modal", "title": {"type": "plain_text", "text": "New alert"},
+            "blocks": [{"type": "input", "block_id": "t", "label": {"type": "plain_text",
+                        "text": "T"}, "element": {"type": "plain_text_input"}}]}  # fmt: skip
+    with pytest.raises(SlackApiError):  # inputs and no submit
+        client.views_open(trigger_id="1.2", view=form)
+    form["submit"] = {"type": "plain_text", "text": "Save"}
+    assert client.views_open(trigger_id="1.2", view=form)["ok"]
+    with pytest.raises(SlackApiError):
+        client.views_publish(
+            user_id="U1", view={"type": "home", "blocks": [{"type": "divider"}] * 101}
+        )
+    assert client.views_publish(user_id="U1", view={"type": "home", "blocks": []})["ok"]
+    assert [v["type"] for v in standin.views()] == ["modal", "home"]

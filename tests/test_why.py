@@ -178,7 +178,7 @@ def test_comparison_windows_and_breakdowns(db):
         (f"{WHY} by=brand metric=engagement_rate", "comes from posts, which have no brand"),
         ("/roas why vs=yesterday", "write vs=previous"),
         ("/roas why metric=incremental_roas", "metric= takes"),
-        ("/roas vs=previous", "vs= belongs to `/roas why`"),
+        ("/underperformers vs=previous", "vs= belongs to `/roas` and `/roas why`"),
     ],
 )
 def test_what_why_cannot_answer_is_said(db, text, message):

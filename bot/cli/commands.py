@@ -160,7 +160,10 @@ def ask(args: argparse.Namespace) -> int:
             prepared = service.prepared(reply.query)
             if args.charts:
                 context.write_chart(prepared.answer, prepared.chart, Path(args.charts))
-            output = json.dumps(prepared.answer.to_dict(), ensure_ascii=False)
+            data = prepared.answer.to_dict()
+            if reply.understood is not None:
+                data["understood"] = reply.understood.echo
+            output = json.dumps(data, ensure_ascii=False)
         else:
             name = args.text.split()[0].lstrip("/") if args.text.split() else "help"
             output = json.dumps({"command": name, "text": console.render(reply)},

@@ -81,7 +81,9 @@ class Console:
         prepared = self.service.prepared(reply.query)
         result = prepared.answer
         write_chart(result, prepared.chart, self.charts)
-        return text.answer_text(result, currency, prepared.previous)
+        return text.answer_text(
+            result, currency, prepared.previous, vs=reply.query.vs, understood=reply.understood
+        )
 
     def loop(self, interactive: bool, say: Callable[[str], None] = print) -> int:
         """Answer each line of standard input until its end (or `exit`)."""

@@ -11,19 +11,37 @@ from __future__ import annotations
 import json
 
 from bot import labels
-from bot.slack.buttons import ANSWER_BUTTONS, MUTE, SHOW_UNDERPERFORMERS, Button
-from insights.alerts import Notice
-from insights.catalogue import HEADLINE
+from bot.slack.buttons import (
+    ALERT_ME,
+    ANSWER_BUTTONS,
+    EDIT_RULE,
+    MUTE,
+    NEW_ALERT,
+    OTHER_READING,
+    REMOVE_RULE,
+    SHOW_UNDERPERFORMERS,
+    SUBSCRIBE,
+    UNSUBSCRIBE,
+    VIEW_RULE,
+    Button,
+)
+from insights.alerts import EACH, METRICS, Notice
+from insights.catalogue import HEADLINE, TIME_BREAKDOWNS, metric
 from insights.digest import Digest
 from insights.formatting import money, ratio
+from insights.home import Home
+from insights.language import Understood
 from insights.query import to_text
 from insights.results import Answer, Explained, Metrics, WhatIf
 from storage.ingest import FileResult
 
 MAX_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100  # a Home tab or a modal
+HOME_FIGURES = ("revenue", "cost", "roas", "incremental_roas")
 MAX_SECTION = 3000
 MAX_HEADER = 150
 MAX_BUTTON_VALUE = 2000
+MAX_BUTTON_TEXT = 75
 
 _STATUS_ICONS = {
     "loaded": ":white_check_mark:",
@@ -32,7 +50,6 @@ _STATUS_ICONS = {
     "refused": ":x:",
     "failed": ":x:",
 }
-PREVIOUS_NOTE = "Changes are against the previous period of the same length."
 
 
 def _text(kind: str, text: str) -> dict:
@@ -78,10 +95,45 @@ def answer_message(
     previous: Metrics | None = None,
     currency: str = "INR",
     buttons: bool = True,
+    vs: str | None = None,
+    understood: Understood | None = None,
+    native: bool = False,
 ) -> tuple[str, list[dict]]:
-    """(fallback text, blocks) for an answer posted in a channel."""
+    """(fallback text, blocks) for an answer posted in a channel; a question in words gets
+    how it was understood above it, and its other readings as buttons. `native`: the rows as
+    a table block, a trend's figures as chart blocks (else the rows as text)."""
+    lead = _understood_blocks(understood)
     if isinstance(answer, Explained):
-        return why_message(answer, query_text, currency=currency, buttons=buttons)
+        fallback, message = why_message(answer, query_text, currency=currency, buttons=buttons)
+        return fallback, [*lead, *message][:MAX_BLOCKS]
+    fallback, message = _figures_message(
+        answer, query_text, previous, currency, buttons, vs, native
+    )
+    return fallback, [*lead, *message][:MAX_BLOCKS]
+
+
+def _understood_blocks(understood: Understood | None) -> list[dict]:
+    if understood is None:
+        return []
+    out = [_context(labels.understood_line(understood, code="`"))]
+    others = [
+        _button(OTHER_READING, "", {"q": to_text(query)}, label=f"Did you mean {label}?")
+        for label, query in understood.alternatives
+    ]
+    if any(others):
+        out.append(_actions("other_readings", others))
+    return out
+
+
+def _figures_message(
+    answer: Answer,
+    query_text: str,
+    previous: Metrics | None,
+    currency: str,
+    buttons: bool,
+    vs: str | None,
+    native: bool = False,
+) -> tuple[str, list[dict]]:
     t = answer.totals
     blocks: list[dict] = [
         _header(f"{answer.title} · {window_label(answer)}"),
@@ -98,10 +150,12 @@ def answer_message(
                 f"{labels.figure(t, 'posts')} posts"
             )
         )
-    if answer.rows:
+    if answer.rows and native:
+        blocks += [*trend_charts(answer), table_block(answer, currency)]
+    elif answer.rows:
         blocks.append(section(_table_block(answer, currency)))
-    blocks += _footer(answer, query_text, [PREVIOUS_NOTE] if previous is not None else [],
-                      buttons)  # fmt: skip
+    notes = [labels.changes_note(vs)] if previous is not None else []
+    blocks += _footer(answer, query_text, notes, buttons)
     fallback = (
         f"{answer.title}: ROAS {ratio(t.roas)} on {money(t.revenue, currency)} revenue, "
         f"{money(t.cost, currency)} cost ({window_label(answer)}; "
@@ -156,7 +210,67 @@ def _table_block(answer: Answer, currency: str) -> str:
         shown -= 1
 
 
-def _button(button: Button, query_text: str, value: dict | None = None) -> dict | None:
+# Slack's table block (docs.slack.dev/reference/block-kit/blocks/table-block): at most 100 rows
+# of at most 20 cells, column_settings of at most 20. One table per message is kept to.
+MAX_TABLE_ROWS = 100
+MAX_TABLE_CELLS = 20
+# Its chart block (data-visualization-block): a title of at most 50 characters, 1-6 series of
+# unique names whose labels are the axis categories, at most two charts in a message.
+MAX_CHART_TITLE = 50
+MAX_CHARTS = 2
+MAX_CHART_POINTS = 20  # not in Slack's reference as read: a conservative bound
+MAX_CHART_LABEL = 20  # likewise
+
+
+def table_block(answer: Answer, currency: str = "INR") -> dict:
+    """The rows as Slack's table: the header and the top rows (the rest are in the CSV)."""
+    cells = labels.table_cells(answer, currency)
+    rows = [line[:MAX_TABLE_CELLS] for line in cells[:MAX_TABLE_ROWS]]
+    return {
+        "type": "table",
+        "column_settings": [{"align": "left", "is_wrapped": True}]
+        + [{"align": "right"}] * (min(len(rows[0]), MAX_TABLE_CELLS) - 1),
+        "rows": [[{"type": "raw_text", "text": cell} for cell in line] for line in rows],
+    }
+
+
+def has_chart(answer: Answer) -> bool:
+    """Whether a native message of `answer` carries its chart (a trend over time)."""
+    return bool(trend_charts(answer))
+
+
+def trend_charts(answer: Answer) -> list[dict]:
+    """A time breakdown as Slack charts: ROAS as a line, revenue and cost as bars, over the
+    last periods that have every figure (at most MAX_CHART_POINTS)."""
+    if answer.by not in TIME_BREAKDOWNS:
+        return []
+    rows = [r for r in answer.rows if r.roas is not None][-MAX_CHART_POINTS:]
+    if not rows:
+        return []
+    names = [_clip(r.label, MAX_CHART_LABEL) for r in rows]
+    if len(set(names)) != len(names):
+        return []
+
+    def series(name: str, values: list[float]) -> dict:
+        return {"name": name, "data": [{"label": n, "value": round(v, 2)}
+                                       for n, v in zip(names, values, strict=True)]}  # fmt: skip
+
+    def chart(title: str, kind: str, lines: list[dict], y: str) -> dict:
+        axis = {"categories": names, "x_label": answer.by.title(), "y_label": y}
+        return {"type": "data_visualization", "title": _clip(title, MAX_CHART_TITLE),
+                "chart": {"type": kind, "series": lines, "axis_config": axis}}  # fmt: skip
+
+    return [
+        chart(f"ROAS by {answer.by}", "line", [series("ROAS", [r.roas for r in rows])], "ROAS"),
+        chart(f"Revenue and cost by {answer.by}", "bar",
+              [series("Revenue", [r.revenue or 0 for r in rows]),
+               series("Cost", [r.cost or 0 for r in rows])], "Amount"),
+    ][:MAX_CHARTS]  # fmt: skip
+
+
+def _button(
+    button: Button, query_text: str, value: dict | None = None, label: str | None = None
+) -> dict | None:
     """A button whose value carries the query to re-run (None when it would not fit)."""
     data = json.dumps(value if value is not None else {"q": query_text, **button.change})
     if len(data) > MAX_BUTTON_VALUE:
@@ -164,7 +278,7 @@ def _button(button: Button, query_text: str, value: dict | None = None) -> dict 
     return {
         "type": "button",
         "action_id": button.action_id,
-        "text": _text("plain_text", button.label),
+        "text": _text("plain_text", _clip(label or button.label, MAX_BUTTON_TEXT)),
         "value": data,
     }
 
@@ -175,7 +289,8 @@ def _actions(block_id: str, buttons: list[dict | None]) -> dict:
 
 def action_buttons(query_text: str) -> dict:
     """Buttons that re-run the query with one change; the value carries the query itself."""
-    return _actions("roas_actions", [_button(b, query_text) for b in ANSWER_BUTTONS])
+    shown = [_button(b, query_text) for b in ANSWER_BUTTONS]
+    return _actions("roas_actions", [*shown, _button(ALERT_ME, query_text, {"q": query_text})])
 
 
 def error_message(text: str) -> tuple[str, list[dict]]:
@@ -250,3 +365,163 @@ def alert_resolved(notice: Notice, currency: str = "INR") -> tuple[str, str, lis
     reply = f":white_check_mark: {labels.alert_text(notice, currency)}"
     struck = f"~Alert #{notice.rule_id}~ resolved"
     return reply, struck, [section(f":white_check_mark: {struck}: {who} is back to {value}")]
+
+
+# --- the Home tab ---------------------------------------------------------------------------
+
+
+def home_view(home: Home, currency: str = "INR") -> dict:
+    """The Home tab: recent figures with their change, the week's best and worst, every
+    channel's digests and alert rules with their state, and the buttons that change them
+    (admins) or show them (everyone)."""
+    blocks: list[dict] = [_header("roasbot · the team's ROAS")]
+    for days, totals, previous in home.windows:
+        blocks += [
+            section(f"*Last {days} days*"),
+            {"type": "section",
+             "fields": figure_fields(totals, previous, currency, HOME_FIGURES)},
+        ]  # fmt: skip
+    if home.top:
+        blocks.append(section("*This week's best*\n" + _ranked(home.top, currency)))
+    if home.bottom:
+        blocks.append(section("*This week's weakest*\n" + _ranked(home.bottom, currency)))
+    blocks += [{"type": "divider"}, section(f"*Weekly digests* ({len(home.subscriptions)})")]
+    for sub in home.subscriptions:
+        text = f"<#{sub.channel}> · {sub.day.title()} {sub.time} {sub.timezone}"
+        text += f" · {sub.filters}" if sub.filters else ""
+        button = _button(UNSUBSCRIBE, "", {"channel": sub.channel}) if home.admin else None
+        blocks.append(_with_button(text, button))
+    blocks.append(section(f"*Alert rules* ({len(home.rules)})"))
+    room = MAX_VIEW_BLOCKS - len(blocks) - 4
+    for state in home.rules[: room // 2]:
+        status = "FIRING" if state.firing else "OK"
+        status += " · muted" if state.muted else ""
+        value = {"rule": state.rule.id, "days": 1}
+        shown = [_button(VIEW_RULE, "", value)]
+        if home.admin:
+            shown += [_button(b, "", value) for b in (EDIT_RULE, MUTE, REMOVE_RULE)]
+        blocks += [
+            section(f"*#{state.rule.id}* <#{state.rule.channel}> `{state.describe}` · *{status}*"),
+            _actions(f"rule_{state.rule.id}", shown),
+        ]
+    if len(home.rules) > room // 2:
+        blocks.append(_context(f"… {len(home.rules) - room // 2} more: `/alert list`"))
+    if home.admin:
+        blocks.append(_actions("home_forms", [_button(NEW_ALERT, "", {}),
+                                              _button(SUBSCRIBE, "", {})]))  # fmt: skip
+    else:
+        blocks.append(_context("Only admins (ADMIN_USER_IDS) add alerts and subscriptions."))
+    loaded = home.last_load
+    last = f"last load: {loaded.filename} at {loaded.started_at:%d %b %H:%M} UTC" if loaded else ""
+    blocks.append(_context(" · ".join(x for x in (labels.data_through(home.data_through), last)
+                                      if x)))  # fmt: skip
+    return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
+
+
+def _ranked(rows, currency: str) -> str:
+    return "\n".join(
+        f"• {row.label}: ROAS {ratio(row.roas)} on {money(row.cost, currency)} cost" for row in rows
+    )
+
+
+def _with_button(text: str, button: dict | None) -> dict:
+    block = section(text)
+    if button is not None:
+        block["accessory"] = button
+    return block
+
+
+# --- forms (modals) ---------------------------------------------------------------------------
+
+ALERT_FORM = "alert_form"  # the callback_id of each form's view_submission
+SUBSCRIBE_FORM = "subscribe_form"
+CONDITIONS = (("<", "is below"), (">", "is above"), ("drop", "drops by more than %"),
+              ("rise", "rises by more than %"))  # fmt: skip
+WINDOWS = ("1d", "7d", "14d", "30d", "90d")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _option(value: str, text: str) -> dict:
+    return {"text": _text("plain_text", _clip(text, 75)), "value": value}
+
+
+def _select(block_id: str, label: str, options: list[tuple[str, str]], initial: str | None,
+            optional: bool = False) -> dict:  # fmt: skip
+    element: dict = {
+        "type": "static_select",
+        "action_id": f"{block_id}_select",
+        "options": [_option(v, t) for v, t in options],
+    }
+    chosen = [_option(v, t) for v, t in options if v == initial]
+    if chosen:
+        element["initial_option"] = chosen[0]
+    return {"type": "input", "block_id": block_id, "optional": optional,
+            "label": _text("plain_text", label), "element": element}  # fmt: skip
+
+
+def _input(block_id: str, label: str, initial: str = "", hint: str = "",
+           optional: bool = False) -> dict:  # fmt: skip
+    element: dict = {"type": "plain_text_input", "action_id": f"{block_id}_input"}
+    if initial:
+        element["initial_value"] = initial
+    block = {"type": "input", "block_id": block_id, "optional": optional,
+             "label": _text("plain_text", label), "element": element}  # fmt: skip
+    if hint:
+        block["hint"] = _text("plain_text", hint)
+    return block
+
+
+def _channel_input(initial: str | None) -> dict:
+    element: dict = {"type": "conversations_select", "action_id": "channel_select",
+                     "filter": {"include": ["public", "private"],
+                                "exclude_bot_users": True}}  # fmt: skip
+    if initial:
+        element["initial_conversation"] = initial
+    return {"type": "input", "block_id": "channel",
+            "label": _text("plain_text", "Post in channel"), "element": element}  # fmt: skip
+
+
+def _form(callback_id: str, title: str, submit: str, blocks: list[dict], metadata: dict) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": _text("plain_text", _clip(title, 24)),
+        "submit": _text("plain_text", submit),
+        "close": _text("plain_text", "Cancel"),
+        "private_metadata": json.dumps(metadata),
+        "blocks": blocks,
+    }
+
+
+def alert_form(prefill: dict) -> dict:
+    """ "New alert" (or "Edit", "Alert me when this drops"): metric, condition, threshold,
+    window, entity and channel, prefilled from `prefill` (the same keys)."""
+    metrics = [(m, metric(m).label) for m in METRICS]
+    each = [("scope", "The whole scope"), *((e, f"Each {e}") for e in EACH)]
+    blocks = [
+        _select("metric", "Metric", metrics, prefill.get("metric", "roas")),
+        _select("condition", "Condition", list(CONDITIONS), prefill.get("op", "<")),
+        _input("threshold", "Threshold", prefill.get("threshold", ""),
+               "A number: 1.5 for ROAS, 30 for a 30% drop"),
+        _select("window", "Over the last", [(w, w.replace("d", " days")) for w in WINDOWS],
+                prefill.get("window", "7d")),
+        _select("each", "Watch", each, prefill.get("each") or "scope"),
+        _input("filters", "Filters", prefill.get("filters", ""),
+               "e.g. brand=MuscleBlaze platform=Instagram", optional=True),
+        _channel_input(prefill.get("channel")),
+    ]  # fmt: skip
+    title = "Edit alert" if prefill.get("replace") else "New alert"
+    metadata = {k: prefill[k] for k in ("replace",) if prefill.get(k)}
+    return _form(ALERT_FORM, title, "Save alert", blocks, metadata)
+
+
+def subscribe_form(channel: str | None, timezone: str) -> dict:
+    """ "Subscribe a channel": the weekly digest's channel, day, time, zone and filters."""
+    blocks = [
+        _channel_input(channel),
+        _select("day", "Day", [(d, d.title()) for d in WEEKDAYS], "mon"),
+        _input("time", "Time (HH:MM)", "09:00"),
+        _input("tz", "Time zone", timezone),
+        _input("filters", "Filters", "", "e.g. brand=MuscleBlaze", optional=True),
+    ]
+    return _form(SUBSCRIBE_FORM, "Subscribe a channel", "Subscribe", blocks, {})

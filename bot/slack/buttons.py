@@ -28,5 +28,16 @@ MUTE = Button("alert_mute", "Mute 1 day")
 SHOW_UNDERPERFORMERS = Button(
     "underperformers", "Show underperformers", {"command": "underperformers"}
 )
+# Another reading of a question in words ("Did you mean product SuperMilk Growth 3-5y?"): its
+# value carries that reading's query, re-run as it is.
+OTHER_READING = Button("other_reading", "Other reading")
 # Re-run buttons by action id (the alert's "Show underperformers" re-runs like the answer's).
-RERUN = {b.action_id: b for b in ANSWER_BUTTONS}
+RERUN = {b.action_id: b for b in (*ANSWER_BUTTONS, OTHER_READING)}
+# The Home tab's and the answers' buttons that open forms (modals), and the Home tab's own.
+NEW_ALERT = Button("new_alert", "New alert")
+SUBSCRIBE = Button("subscribe_channel", "Subscribe a channel")
+ALERT_ME = Button("alert_me", "Alert me when this drops")
+REMOVE_RULE = Button("rule_remove", "Remove")
+EDIT_RULE = Button("rule_edit", "Edit")
+VIEW_RULE = Button("rule_view", "View")
+UNSUBSCRIBE = Button("digest_unsubscribe", "Unsubscribe")

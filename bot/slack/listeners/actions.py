@@ -15,6 +15,7 @@ from slack_bolt import App
 
 from bot.errors import UserError
 from bot.service import Service
+from bot.slack import home
 from bot.slack.buttons import MUTE, RERUN
 from bot.slack.listeners.middleware import admins_only
 from bot.slack.replies import post_answer, post_csv, tell
@@ -47,8 +48,13 @@ def register(app: App, service: Service) -> None:
         post = post_csv if value.get("csv") else post_answer
         in_background(post, service, client, respond, query, channel, thread)
 
-    def on_mute(ack, body: dict, action: dict, respond) -> None:
+    def on_mute(ack, body: dict, action: dict, respond, client) -> None:
         ack()
+        if (body.get("view") or {}).get("type") == "home":  # the Home tab: mute, then redraw
+            rule = json.loads(action.get("value") or "{}").get("rule")
+            caller = service.caller(body["user"]["id"], None)
+            in_background(_mute_home, service, client, caller, rule)
+            return
         caller = service.caller(body["user"]["id"], (body.get("channel") or {}).get("id"))
         try:
             value = json.loads(action.get("value") or "{}")
@@ -65,3 +71,10 @@ def register(app: App, service: Service) -> None:
     ids = "|".join(re.escape(action_id) for action_id in RERUN)
     app.action(re.compile(f"^({ids})$"))(on_rerun)
     app.action(MUTE.action_id, middleware=[admins_only(service, "mute alert rules")])(on_mute)
+
+
+def _mute_home(service: Service, client, caller, rule) -> None:
+    try:
+        service.mute_from(caller, int(rule), 1)
+    finally:
+        home.publish(service, client, caller.user)

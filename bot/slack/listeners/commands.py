@@ -15,7 +15,7 @@ from slack_bolt import App
 
 from bot.errors import is_users, user_message
 from bot.service import Help, Later, Question, Said, Service
-from bot.slack.replies import post_answer
+from bot.slack.replies import post_answer, run_later
 from bot.slack.workers import in_background, soon
 from insights.catalogue import SLASH_COMMANDS
 
@@ -44,11 +44,11 @@ def register(app: App, service: Service) -> None:
             ack(text=reply.text)
         elif isinstance(reply, Later):
             ack(text=reply.text)
-            in_background(_later, reply, respond)
+            in_background(run_later, reply, respond)
         elif isinstance(reply, Question):
             ack()
             in_background(post_answer, service, client, respond, reply.query,
-                          command["channel_id"], None)  # fmt: skip
+                          command["channel_id"], None, reply.understood)  # fmt: skip
 
     def _answer(done, respond, channel: str | None) -> None:
         """A reply that came after the acknowledgement, through the response_url."""
@@ -59,10 +59,10 @@ def register(app: App, service: Service) -> None:
             return
         if isinstance(reply, Question):
             in_background(post_answer, service, app.client, respond, reply.query,
-                          channel, None)  # fmt: skip
+                          channel, None, reply.understood)  # fmt: skip
         elif isinstance(reply, Later):
             respond(response_type="ephemeral", text=reply.text)
-            in_background(_later, reply, respond)
+            in_background(run_later, reply, respond)
         else:
             text = f"```{reply.text}```" if isinstance(reply, Help) else getattr(reply, "text", "")
             respond(response_type="ephemeral", text=text)
@@ -75,14 +75,3 @@ def _refusal(name: str, exc: BaseException) -> str:
     if not is_users(exc):
         log.error("/%s failed", name, exc_info=exc)
     return f":warning: {user_message(exc)}\nType `/roas help` for the commands."
-
-
-def _later(reply: Later, respond) -> None:
-    try:
-        outcome = reply.work()
-    except Exception as exc:
-        if not is_users(exc):
-            log.error("background command failed", exc_info=exc)
-        outcome = user_message(exc)
-    if outcome:
-        respond(response_type="ephemeral", text=outcome)

@@ -21,7 +21,8 @@ def admins_only(service: Service, what: str) -> Callable[..., None]:
             next()
             return
         ack()
-        respond(response_type="ephemeral", replace_original=False,
-                text=f"Only admins can {what}.")  # fmt: skip
+        if body.get("response_url") or body.get("response_urls"):  # not from the Home tab
+            respond(response_type="ephemeral", replace_original=False,
+                    text=f"Only admins can {what}.")  # fmt: skip
 
     return middleware

@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import STORE_DOWN
 from bot.service import LoadProgress, Service
-from bot.slack import blocks
+from bot.slack import blocks, home
 from bot.slack.download import DownloadError, fetch
 from bot.slack.workers import in_background
 
@@ -40,11 +40,8 @@ def register(app: App, service: Service) -> None:
             if _is_table(file):
                 in_background(_load_file, service, client, event, file)
 
-    def ignore() -> None:
-        """Other messages in channels the bot is in: Bolt acknowledges them itself."""
-
+    # Other messages are `bot.slack.listeners.conversation`'s, registered after this one.
     app.event({"type": "message", "subtype": "file_share"})(on_file_share)
-    app.event("message")(ignore)
 
 
 def _is_table(file: dict) -> bool:
@@ -92,6 +89,8 @@ def _load_file(service: Service, client: WebClient, event: dict, file: dict) -> 
         service.finish_file(file["id"], outcome, upload_id)
     except SQLAlchemyError:
         log.exception("could not record the outcome of %s", file["id"])
+    if outcome in ("loaded", "partial"):
+        home.refresh(service, client)  # the Home tabs' figures changed
 
 
 def _ingest(service: Service, client: WebClient, file: dict, user, channel, status_ts):
