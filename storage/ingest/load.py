@@ -57,9 +57,13 @@ class _Deferred:
 
     drop: list[str]
     restore: list[str]
+    empty: bool  # the table holds no row: a plain INSERT, no conflict possible
 
     @classmethod
-    def read(cls, conn: Connection, table: str) -> _Deferred:
+    def read(cls, conn: Connection, table: str, empty: bool) -> _Deferred:
+        """`empty`: on PostgreSQL the primary key is deferred too (the staged keys are made
+        distinct first, so rebuilding it cannot fail), 1.1 s against 3 s of INSERT for 1 M
+        rows; SQLite's is part of its table."""
         q = conn.dialect.identifier_preparer.quote
         if conn.dialect.name != "postgresql":
             indexes = conn.execute(
@@ -69,7 +73,8 @@ class _Deferred:
                 ),
                 {"t": table},
             ).all()
-            return cls([f"DROP INDEX {q(n)}" for n, _ in indexes], [d for _, d in indexes])
+            drop = [f"DROP INDEX {q(n)}" for n, _ in indexes]
+            return cls(drop, [d for _, d in indexes], empty)
         target = q(table)
         indexes = conn.execute(
             text(
@@ -81,16 +86,22 @@ class _Deferred:
         ).all()
         keys = conn.execute(
             text(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f'"
+                "SELECT contype = 'p', conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = CAST(:t AS regclass) AND (contype = 'f' OR contype = 'p' "
+                "AND :empty AND NOT EXISTS (SELECT 1 FROM pg_constraint r "
+                "WHERE r.confrelid = CAST(:t AS regclass)))"
             ),
-            {"t": target},
+            {"t": target, "empty": empty},
         ).all()
+        primary = [(n, d) for is_primary, n, d in keys if is_primary]
+        foreign = [(n, d) for is_primary, n, d in keys if not is_primary]
         return cls(
-            [f"ALTER TABLE {target} DROP CONSTRAINT {q(n)}" for n, _ in keys]
+            [f"ALTER TABLE {target} DROP CONSTRAINT {q(n)}" for _, n, _ in keys]
             + [f"DROP INDEX {q(n)}" for n, _ in indexes],
-            [d for _, d in indexes]
-            + [f"ALTER TABLE {target} ADD CONSTRAINT {q(n)} {d}" for n, d in keys],
+            [f"ALTER TABLE {target} ADD CONSTRAINT {q(n)} {d}" for n, d in primary]
+            + [d for _, d in indexes]
+            + [f"ALTER TABLE {target} ADD CONSTRAINT {q(n)} {d}" for n, d in foreign],
+            empty,
         )
 
 
@@ -199,10 +210,15 @@ class Stager:
             counts.duplicates = self.staged - distinct
             if counts.duplicates:
                 counts.duplicate_lines = self._duplicate_lines()
-            upsert = self._upsert_sql(counts.duplicates > 0)
+            dedupe = counts.duplicates > 0
+            upsert = self._upsert_sql(dedupe)
             deferred = self._defer_indexes(distinct)
             counts.bulk = deferred is not None
-            if self.postgres:
+            if deferred is not None and deferred.empty:
+                # Nothing to conflict with: a plain INSERT, half the upsert's time at 1 M rows.
+                self.conn.execute(text(self._insert_sql(dedupe)))
+                counts.inserted = distinct
+            elif self.postgres:
                 # The upsert says itself which rows it inserted (xmax = 0) and which it updated,
                 # sparing a join of the staged keys with the table (7 s for 1 M rows, and a plan
                 # that turns quadratic when the table's statistics are stale).
@@ -241,7 +257,7 @@ class Stager:
         ).scalar_one()
         if held >= rows:
             return None
-        deferred = _Deferred.read(self.conn, self.table.name)
+        deferred = _Deferred.read(self.conn, self.table.name, empty=held == 0)
         for statement in deferred.drop:
             self.conn.execute(text(statement))
         return deferred
@@ -269,6 +285,16 @@ class Stager:
         return [int(r[0]) for r in rows]
 
     def _upsert_sql(self, dedupe: bool) -> str:
+        others = [self.q(c) for c in self.columns if c != self.key]
+        assign = ", ".join(f"{c} = excluded.{c}" for c in others)
+        distinct = "IS DISTINCT FROM" if self.postgres else "IS NOT"
+        differs = " OR ".join(f"{self.target}.{c} {distinct} excluded.{c}" for c in others)
+        return (
+            f"{self._insert_sql(dedupe)} "
+            f"ON CONFLICT ({self.q(self.key)}) DO UPDATE SET {assign} WHERE {differs}"
+        )
+
+    def _insert_sql(self, dedupe: bool) -> str:
         cols = ", ".join(self.q(c) for c in self.columns)
         source = self.staging
         if dedupe:  # the last row of the file with a given key wins, as in a spreadsheet
@@ -279,11 +305,5 @@ class Stager:
                 f"(SELECT {key} AS k, max({LINE}) AS l FROM {self.staging} GROUP BY {key}) m "
                 f"ON m.k = s.{key} AND m.l = s.{LINE}) AS latest"
             )
-        others = [self.q(c) for c in self.columns if c != self.key]
-        assign = ", ".join(f"{c} = excluded.{c}" for c in others)
-        distinct = "IS DISTINCT FROM" if self.postgres else "IS NOT"
-        differs = " OR ".join(f"{self.target}.{c} {distinct} excluded.{c}" for c in others)
-        return (
-            f"INSERT INTO {self.target} ({cols}) SELECT {cols} FROM {source} WHERE true "
-            f"ON CONFLICT ({self.q(self.key)}) DO UPDATE SET {assign} WHERE {differs}"
-        )
+        # WHERE true: SQLite reads ON CONFLICT after a bare SELECT as a join's ON.
+        return f"INSERT INTO {self.target} ({cols}) SELECT {cols} FROM {source} WHERE true"
