@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from storage import influencer_rollups, ledger_basis, tracking_rollups
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 # Above this many staged rows a load rebuilds the derived tables whole: one grouped scan is then
 # cheaper than finding the old values of that many rows, and the lists of touched values long.
 FULL_REBUILD_ROWS = 50_000
+_REBUILD_WORK_MEM = "128MB"
 
 
 def touched(stager: Stager, columns: tuple[str, ...]) -> dict[str, set] | None:
@@ -29,6 +30,14 @@ def touched(stager: Stager, columns: tuple[str, ...]) -> dict[str, set] | None:
     if stager.staged > FULL_REBUILD_ROWS:
         return None
     return {column: stager.touched(column) for column in columns}
+
+
+def make_room_for_full_rebuild(conn: Connection) -> None:
+    """Before rebuilding the derived tables whole on PostgreSQL: sort and hash memory for this
+    transaction (the server's). With the default 4 MB the grouped scans of 1 M rows spill to
+    disk; tracking_totals' took 2.7 s that way and 1.7 s in memory (36 MB of hash table)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SET LOCAL work_mem = '{_REBUILD_WORK_MEM}'"))
 
 
 def refresh_influencers(conn: Connection, influencers: set[str] | None) -> None:

@@ -105,11 +105,9 @@ tracking = Table(
     Column("date", Date, nullable=False),
     Column("orders", Integer, nullable=False),
     Column("revenue", Money, nullable=False),
+    # Only what answers and loads read tracking by (migration 0009 says how that was found).
     Index(None, "date"),
-    Index(None, "brand"),
     Index(None, "influencer_id"),
-    Index(None, "campaign"),
-    Index(None, "product"),
 )
 
 # All-time sums of tracking per (influencer, brand, product, campaign), kept exact by ingest

@@ -8,8 +8,8 @@ import io
 
 import openpyxl
 import pytest
-from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import insert, inspect, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storage import models
 from storage.ingest import Options, Origin, Upload, ingest_bytes, ingest_files, readers
@@ -409,6 +409,90 @@ def test_a_crash_midway_leaves_the_store_as_it_was(seeded, tmp_path, monkeypatch
     assert file.status == "failed"
     assert "nothing from this file was saved" in file.message
     assert snapshot(seeded) == before
+
+
+def _tracking_schema(engine) -> tuple[list, list, list]:
+    """tracking's secondary indexes, foreign keys and primary key as the catalog has them."""
+    inspector = inspect(engine)
+    indexes = sorted(
+        (i["name"], tuple(i["column_names"])) for i in inspector.get_indexes("tracking")
+    )
+    keys = sorted(
+        (k["name"], tuple(k["constrained_columns"]), k["referred_table"])
+        for k in inspector.get_foreign_keys("tracking")
+    )
+    return indexes, keys, inspector.get_pk_constraint("tracking")["constrained_columns"]
+
+
+@pytest.fixture
+def bulk_loads(monkeypatch) -> list[int]:
+    """Bulk loads from 2 rows on; the list grows by one per load that took the bulk path."""
+    monkeypatch.setattr(load_module, "BULK_MIN_ROWS", 2)
+    taken: list[int] = []
+    real = load_module._Deferred.read
+
+    def read(conn, table, empty):
+        taken.append(1)
+        return real(conn, table, empty)
+
+    monkeypatch.setattr(load_module._Deferred, "read", staticmethod(read))
+    return taken
+
+
+def test_a_bulk_first_load_counts_exactly_and_puts_back_every_index_and_key(
+    seeded, tmp_path, bulk_loads
+):
+    before = _tracking_schema(seeded)
+    assert all(before)  # there is something to drop and put back
+    header = "tracking_id,source,influencer_id,brand,product,date,orders,revenue\n"
+    lines = [
+        f"T{i},influencer,INF{i % 3 + 1},MB,Whey,2025-01-{i % 28 + 1:02d},{i},{i}0.50"
+        for i in range(30)
+    ]
+    lines += [
+        "T5,influencer,INF1,MB,Whey,2025-02-01,99,990.00",
+        "T99,influencer,NOPE,MB,Whey,2025-01-01,1,1",
+    ]
+    file = load(seeded, write(tmp_path, "t.csv", header + "\n".join(lines))).files[0]
+    assert bulk_loads == [1]
+    assert file.status == "partial", file.message
+    assert (file.total("inserted"), file.total("updated"), file.total("unchanged")) == (30, 0, 0)
+    assert file.sheets[0].duplicates == 1 and file.total("rejected") == 1
+    assert file.sheets[0].rejects[0].lines == [33]
+    assert _tracking_schema(seeded) == before
+    with seeded.connect() as conn:
+        t = models.tracking
+        latest = conn.execute(select(t.c.orders, t.c.date).where(t.c.row_key == "id:T5")).one()
+    assert tuple(latest) == (99, dt.date(2025, 2, 1))  # the later line of a repeated id wins
+    # The foreign key is back and enforced, not just listed.
+    with pytest.raises(IntegrityError), seeded.begin() as conn:
+        conn.execute(
+            insert(models.tracking).values(
+                row_key="x", source="s", influencer_id="NOPE", brand="b", product="p",
+                date=dt.date(2025, 1, 1), orders=1, revenue=1,
+            )
+        )  # fmt: skip
+    # A load no bigger than the table is an ordinary upsert, with the indexes in place.
+    again = header + "\n".join(lines[:3]) + "\nT1,influencer,INF2,MB,Whey,2025-01-02,7,70.00"
+    file = load(seeded, write(tmp_path, "t2.csv", again)).files[0]
+    assert bulk_loads == [1]
+    assert (file.total("inserted"), file.total("updated"), file.total("unchanged")) == (0, 1, 2)
+
+
+def test_a_bulk_load_failing_after_dropping_the_indexes_leaves_them_and_the_table(
+    seeded, tmp_path, bulk_loads, monkeypatch
+):
+    before, rows_before = _tracking_schema(seeded), snapshot(seeded)
+
+    def broken(self, deferred):
+        raise OperationalError("CREATE INDEX", {}, Exception("out of disk space"))
+
+    monkeypatch.setattr(load_module.Stager, "_restore", broken)
+    file = load(seeded, write(tmp_path, "t.csv", TRACKING_CSV)).files[0]
+    assert bulk_loads == [1]
+    assert file.status == "failed"
+    assert _tracking_schema(seeded) == before
+    assert snapshot(seeded) == rows_before
 
 
 def test_an_xlsx_failing_in_its_second_sheet_keeps_nothing_of_the_first(store, tmp_path):

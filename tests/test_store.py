@@ -29,7 +29,8 @@ def test_foreign_keys_and_indexes_on_what_queries_filter_by(store):
         assert fk["referred_table"] == "influencers"
         assert fk["constrained_columns"] == ["influencer_id"]
     indexed = {i["column_names"][0] for i in insp.get_indexes("tracking")}
-    assert {"date", "brand", "influencer_id", "campaign", "product"} <= indexed
+    # Answers read the derived tables; tracking is read by date and influencer only (0009).
+    assert indexed == {"date", "influencer_id"}
     assert {"date", "influencer_id"} <= {i["column_names"][0] for i in insp.get_indexes("posts")}
     assert insp.get_pk_constraint("tracking")["constrained_columns"] == ["row_key"]
 

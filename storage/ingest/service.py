@@ -342,6 +342,8 @@ def _load_sheet(
     if not (counts.inserted or counts.updated):
         touched = {}
     elif kind.table is models.tracking:
+        if touched is None:
+            derived.make_room_for_full_rebuild(conn)
         tracking_rollups.refresh(conn, touched)
     out.inserted, out.updated, out.unchanged = counts.inserted, counts.updated, counts.unchanged
     out.duplicates, out.duplicate_lines = counts.duplicates, counts.duplicate_lines
