@@ -532,15 +532,21 @@ def roas_change(before: float | None, after: float | None, days: int) -> str:
     return f"ROAS last {days} days, {ALL_DATA}: {ratio(before)} → {ratio(after)}"
 
 
-def changes_note(vs: str | None) -> str:
-    """What an answer's changes (▲ 12%) are measured against, as `vs=` set it."""
+def changes_notes(vs: str | None, previous: Metrics | None) -> list[str]:
+    """What an answer's changes (▲ 12%) are measured against, as `vs=` set it; nothing when
+    there are none (an open window), and why there are none when that window had no data."""
+    if previous is None:
+        return []
     if vs == "last_year":
-        return "Changes are against the same dates a year earlier."
-    if vs and ".." in vs:
+        against = "the same dates a year earlier"
+    elif vs and ".." in vs:
         start, _, end = vs.partition("..")
-        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-        return f"Changes are against {window_label(first, last)}."
-    return "Changes are against the previous period of the same length."
+        against = window_label(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+    else:
+        against = "the previous period of the same length"
+    if not (previous.revenue or previous.cost or previous.orders):
+        return [f"No changes shown: the store has no sales or cost in {against}."]
+    return [f"Changes are against {against}."]
 
 
 def understood_line(understood: Understood, code: str = "") -> str:

@@ -103,7 +103,7 @@ def answer_text(
         out.append(labels.subject_line(answer))
     if answer.rows:
         out += ["", labels.aligned(labels.table_cells(answer, currency))]
-    notes = [*answer.notes, *([labels.changes_note(vs)] if previous is not None else [])]
+    notes = [*answer.notes, *labels.changes_notes(vs, previous)]
     return "\n".join([*out, *_footer(answer, notes)])
 
 

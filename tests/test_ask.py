@@ -99,3 +99,14 @@ def test_ask_and_the_shell_take_plain_words(env):
     assert "Understood as: /roas brand=HKVitals period=2025-03-01..2025-03-10" in shell.stdout
     bad = run("ask", "how did muscleblst do", env=env)
     assert bad.returncode == 2 and "did you mean brand MuscleBlaze" in bad.stderr
+
+
+def test_changes_against_a_window_without_data_say_so(env):
+    out = run("ask", "roas from=2025-03-01 to=2025-03-10 vs=last_year", env=env)
+    assert out.returncode == 0, out.stderr
+    assert "No changes shown: the store has no sales or cost in the same dates a year earlier." in (
+        out.stdout
+    )
+    assert "▲" not in out.stdout and "Changes are against" not in out.stdout
+    previous = run("ask", "roas from=2025-03-05 to=2025-03-10", env=env)  # 27 Feb - 4 Mar
+    assert "Changes are against the previous period of the same length." in previous.stdout

@@ -154,7 +154,7 @@ def _figures_message(
         blocks += [*trend_charts(answer), table_block(answer, currency)]
     elif answer.rows:
         blocks.append(section(_table_block(answer, currency)))
-    notes = [labels.changes_note(vs)] if previous is not None else []
+    notes = labels.changes_notes(vs, previous)
     blocks += _footer(answer, query_text, notes, buttons)
     fallback = (
         f"{answer.title}: ROAS {ratio(t.roas)} on {money(t.revenue, currency)} revenue, "
