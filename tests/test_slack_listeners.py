@@ -213,6 +213,26 @@ def test_slack_hanging_on_posts_does_not_hold_up_the_next_answer(app, slack):
     assert posted.time - sent < 10.0  # not after the hanging ones (20 s), however busy the host
 
 
+def test_answers_being_computed_do_not_hold_up_the_next_acknowledgement(app, slack):
+    """Every computing thread busy (a burst of answers): a new command is still acknowledged
+    at once, with its answer to come, not after 1.5 s with "Working on it…"."""
+    import threading
+    import time
+
+    from bot.slack import workers
+
+    release = threading.Event()
+    for _ in range(workers.WORKERS):
+        workers.in_background(release.wait, 20)
+    try:
+        started = time.monotonic()
+        acked = _ack(dispatch(app, slash_command_body("/roas", f"{WINDOW} top=4", "x")))
+        assert (acked, time.monotonic() - started < 1.0) == ("", True)
+    finally:
+        release.set()
+    slack.wait_for("chat.postMessage", timeout=30, where=lambda c: "top=4" in json.dumps(c.params))
+
+
 def test_a_command_is_acknowledged_in_time_when_the_store_hangs(slack, pg_url):
     """PostgreSQL with alert_rules locked by another session: /alert list cannot read, yet is
     acknowledged within Slack's 3 s, and answered through the response_url once it can."""

@@ -1,4 +1,4 @@
-"""The slow part of every Slack request, run off Bolt's listener threads, in two pools.
+"""The slow part of every Slack request, run off Bolt's listener threads, in three pools.
 
 Bolt answers Slack when a listener calls `ack()`, but only while it has a free listener thread
 to run the next request in: if answers ran there, a burst of commands would fill the pool and
@@ -6,6 +6,10 @@ later commands could not even be acknowledged within Slack's 3 seconds. So liste
 hand the work to a pool: computing (queries, charts, loads, digests) to one, posting the result
 to Slack to another, so that Slack answering slowly (a call can hang for its 30 s timeout)
 never holds up computing the next answer, and a burst of answers never holds up posting.
+
+What decides the acknowledgement (parsing a command, or a quick `/alert list`) runs in a third
+pool, waited for a bounded time: in the computing pool it queued behind the answers of a burst,
+and 50 commands at once were acknowledged after 2.6 s (p50) instead of ~0.1 s.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ T = TypeVar("T")
 WORKERS = 4  # computing: the two cores and the database are the limit
 POSTERS = 8  # waiting on Slack: mostly idle threads
 
+ACKERS = 8  # deciding acknowledgements: parsing, or a store read that may be slow (locked)
+
 _COMPUTE = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="roasbot-work")
+_ACK = ThreadPoolExecutor(max_workers=ACKERS, thread_name_prefix="roasbot-ack")
 _POST = ThreadPoolExecutor(max_workers=POSTERS, thread_name_prefix="roasbot-post")
 
 
@@ -31,8 +38,9 @@ def in_background(work: Callable[..., object], *args: object) -> None:
 
 
 def soon(work: Callable[..., T], *args: object) -> Future[T]:
-    """`work(*args)` in the computing pool, for a caller that waits a bounded time for it."""
-    return _COMPUTE.submit(work, *args)
+    """`work(*args)` in the acknowledging pool, for a caller that waits a bounded time for it
+    (never behind the answers being computed)."""
+    return _ACK.submit(work, *args)
 
 
 def to_slack(work: Callable[..., object], *args: object) -> None:
