@@ -109,6 +109,9 @@ def _run(schema: str, commands: int) -> int:
             SLACK_BOT_TOKEN=TOKEN,
             SLACK_SIGNING_SECRET=SECRET,
             SLACK_API_URL=slack.api_url,
+            # Every answer's chart as the PNG in its thread, trends included (natively they are
+            # in the message itself, with no upload to time).
+            CHART_STYLE="png",
         )
         bot = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
