@@ -223,8 +223,18 @@ def test_contributions_always_add_up_to_the_change(segments, name):
         assert all(c.points is None for c in result.contributions)
         return
     scale = max(abs(c.points or 0) for c in result.contributions) if result.contributions else 0
+    # Each point is (ΔR − ROAS₀ ΔC) / C₁: sums of ~|R| + ROAS₀|C| cancel to far less, then are
+    # divided by C₁, so rounding grows by their ratio (a cost of 0.01 after 67,124 magnifies it
+    # ~10⁷ times: seen in CI). The tolerance is that rounding, a few thousand ulps of it.
+    ratio = {"roas": ("revenue", "cost"), "cpa": ("cost", "orders")}.get(name)
+    magnitude = 0.0  # sums' points are their changes: no division
+    if ratio is not None:
+        num, den = ratio
+        before_value = result.comparison.value(name) or 0.0
+        terms = sum(getattr(r, num) + before_value * getattr(r, den) for r in [*before, *after])
+        magnitude = terms / result.totals.value(den)
     assert sum(c.points or 0.0 for c in result.contributions) == pytest.approx(
-        result.change, rel=1e-9, abs=1e-9 * max(scale, 1.0)
+        result.change, rel=1e-9, abs=1e-9 * max(scale, 1.0) + 1e-12 * magnitude
     )
 
 
