@@ -165,13 +165,10 @@ def estimate(
 ) -> Lifts:
     """Each brand's lift over [start, end] from its daily sums since `start - settings.days`."""
     pre = settings.days
-    window = (end - start).days + 1
-    weekdays = (start - dt.timedelta(days=pre)).weekday() + np.arange(pre + window)
-    weekdays %= 7
+    weekdays, inside = _calendar(start, end, pre)
     brands: dict[str, BrandLift] = {}
     residuals: dict[str, np.ndarray] = {}
     for brand, d in sorted(daily.items()):
-        inside = slice(pre, pre + window)
         attributed = float(d.attributed[inside].sum())
         revenue = attributed + float(d.other[inside].sum())
         observed = int(d.present[:pre].sum())
@@ -206,10 +203,7 @@ def estimate_with_control(
     A brand needs `settings.min_days` days of the pre-period on which it and the control both
     sold; the caller has checked that the control had no influencer activity in the window."""
     pre = settings.days
-    window = (end - start).days + 1
-    weekdays = (start - dt.timedelta(days=pre)).weekday() + np.arange(pre + window)
-    weekdays %= 7
-    inside = slice(pre, pre + window)
+    weekdays, inside = _calendar(start, end, pre)
     reference = control.attributed + control.other
     brands: dict[str, BrandLift] = {}
     residuals: dict[str, np.ndarray] = {}
@@ -237,6 +231,14 @@ def estimate_with_control(
     errors = _ratio_bootstrap(residuals, levels, covered, weekdays, pre, settings)
     return Lifts(start, end, start - dt.timedelta(days=pre), brands, errors, covered,
                  settings.level)  # fmt: skip
+
+
+def _calendar(start: dt.date, end: dt.date, pre: int) -> tuple[np.ndarray, slice]:
+    """The weekday (0 = Monday) of each day from the pre-period's first to the window's last,
+    and the window's part of that range."""
+    window = (end - start).days + 1
+    weekdays = ((start - dt.timedelta(days=pre)).weekday() + np.arange(pre + window)) % 7
+    return weekdays, slice(pre, pre + window)
 
 
 def _weekday_means(other: np.ndarray, present: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
