@@ -156,3 +156,21 @@ def test_the_vocabulary_is_what_the_store_holds(store, store_url):
     assert understood.echo == (
         "/roas brand=MuscleBlaze platform=Instagram period=2025-03-01..2025-03-10"
     )
+
+
+def test_the_service_reads_the_vocabulary_again_after_a_load(store, store_url, tmp_path):
+    from bot.service import Service
+    from bot.settings import Settings
+    from storage.ingest import Upload, ingest_files
+
+    load_fixture(store_url)
+    service = Service(Settings(database_url=store_url), store)
+    assert "Gritzo" not in service.vocabulary().values["brand"]
+    assert service.vocabulary() is service.vocabulary()  # no load in between: kept
+    path = tmp_path / "tracking.csv"
+    path.write_text(
+        "tracking_id,source,influencer_id,brand,product,campaign,date,orders,revenue\n"
+        "G1,organic,,Gritzo,Kids Protein,,2025-03-05,1,100\n"
+    )
+    assert ingest_files(store, [Upload.from_path(path)]).ok
+    assert "Gritzo" in service.vocabulary().values["brand"]
