@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
-from storage import influencer_rollups, ledger_basis, tracking_rollups
+from storage import bulk, influencer_rollups, ledger_basis, models, tracking_rollups
 
 if TYPE_CHECKING:
     from storage.ingest.load import Stager
@@ -33,11 +33,15 @@ def touched(stager: Stager, columns: tuple[str, ...]) -> dict[str, set] | None:
 
 
 def make_room_for_full_rebuild(conn: Connection) -> None:
-    """Before rebuilding the derived tables whole on PostgreSQL: sort and hash memory for this
-    transaction (the server's). With the default 4 MB the grouped scans of 1 M rows spill to
-    disk; tracking_totals' took 2.7 s that way and 1.7 s in memory (36 MB of hash table)."""
+    """Before rebuilding the derived tables whole. On PostgreSQL, sort and hash memory for this
+    transaction (the server's): with the default 4 MB the grouped scans of 1 M rows spill to
+    disk; tracking_totals' took 2.7 s that way and 1.7 s in memory (36 MB of hash table). On
+    SQLite, statistics of tracking, which it keeps only when asked (`bulk.analyze`; a bulk
+    load has taken them already)."""
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"SET LOCAL work_mem = '{_REBUILD_WORK_MEM}'"))
+    else:
+        bulk.analyze(conn, models.tracking.name)
 
 
 def refresh_influencers(conn: Connection, influencers: set[str] | None) -> None:

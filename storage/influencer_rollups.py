@@ -20,6 +20,8 @@ cost rates only, so a load recomputes the influencers whose ledger it recomputes
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from sqlalchemy import (
     Connection,
     Float,
@@ -36,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage import models
+from storage import bulk, models
 from storage.sqlkeys import week_start
 
 _t, _p, _r = models.tracking, models.posts, models.cost_rates
@@ -49,8 +51,6 @@ def rebuild(conn: Connection, influencers: set[str] | None) -> None:
     if influencers is not None and not influencers:
         return
     ids = None if influencers is None else sorted(influencers)
-    for table in (_totals, _weeks, _days):
-        conn.execute(delete(table).where(*_of(table, ids)))
     dialect = conn.dialect.name
     for table, statement in (
         (_days, _from_rows(ids)),
@@ -58,11 +58,13 @@ def rebuild(conn: Connection, influencers: set[str] | None) -> None:
         (_totals, _folded(_weeks, False, ids, dialect)),
     ):
         if ids is None:
-            # Written in date order, a window's rows share pages: at 20,000 influencers the
-            # 96 k edge rows of a 90-day window were 29 k pages of influencer_days in load
-            # order; in date order the 32 k edge rows of a 30-day window are 404.
+            # Written in date order, a window's rows share pages: at 20,000 influencers the 96 k
+            # edge rows of a 90-day window were 29 k pages of influencer_days in load order; in
+            # date order the 32 k edge rows of a 30-day window are 404.
             statement = statement.order_by(*statement.selected_columns[:2])
-        conn.execute(insert(table).from_select(statement.selected_columns.keys(), statement))
+        with bulk.refilled(conn, table) if ids is None else nullcontext():
+            conn.execute(delete(table).where(*_of(table, ids)))
+            conn.execute(insert(table).from_select(statement.selected_columns.keys(), statement))
 
 
 def _of(table, ids: list[str] | None) -> list[ColumnElement[bool]]:

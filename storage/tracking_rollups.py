@@ -16,6 +16,7 @@ load rebuilds them whole (`storage.derived.FULL_REBUILD_ROWS`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -33,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage import models
+from storage import bulk, models
 from storage.sqlkeys import week_start
 
 _t = models.tracking
@@ -98,17 +99,19 @@ def refresh(conn: Connection, touched: dict[str, set] | None) -> None:
 def _refresh(conn: Connection, rollup: Rollup, values: set | None) -> None:
     grouped = rollup.grouped(conn.dialect.name)
     if values is None:
-        conn.execute(delete(rollup.table))
         # Written in key order, rows that answers read together share pages: a 30-day window's
         # whole weeks of weekly_sales were 29 k pages at 20,000 influencers in load order.
         grouped = grouped.order_by(*rollup.keys(conn.dialect.name))
-    else:
-        if not values:
-            return
-        conn.execute(delete(rollup.table).where(_in(rollup.table.c[rollup.partition], values)))
+        replaced = delete(rollup.table)
+    elif values:
+        replaced = delete(rollup.table).where(_in(rollup.table.c[rollup.partition], values))
         grouped = grouped.where(_in(_t.c[rollup.partition], values))
+    else:
+        return
     columns = [c.name for c in rollup.table.columns]
-    conn.execute(insert(rollup.table).from_select(columns, grouped))
+    with bulk.refilled(conn, rollup.table) if values is None else nullcontext():
+        conn.execute(replaced)
+        conn.execute(insert(rollup.table).from_select(columns, grouped))
 
 
 def _in(column: Column, values: Iterable) -> ColumnElement[bool]:

@@ -7,10 +7,11 @@ import random
 
 import pytest
 from alembic import command
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, inspect, select
 
-from storage import derived, influencer_rollups, ledger_basis, models, tracking_rollups
+from storage import bulk, derived, influencer_rollups, ledger_basis, models, tracking_rollups
 from storage.db import _alembic_config, create_store_engine, upgrade
+from storage.ingest import load as load_module
 from storage.summary import summarise
 from tests.helpers import INFLUENCERS_CSV, counts, load, write
 
@@ -314,3 +315,53 @@ def test_upgrading_a_store_with_data_fills_every_derived_table(store_url, start)
             ]
     finally:
         engine.dispose()
+
+
+def derived_tables() -> tuple:
+    return (*(r.table for r in tracking_rollups.ROLLUPS), models.influencer_days,
+            models.influencer_weeks, models.influencer_totals)  # fmt: skip
+
+
+def _indexes(engine) -> dict[str, list]:
+    inspector = inspect(engine)
+    return {
+        t.name: sorted((i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(t.name))
+        for t in (_t, *derived_tables())
+    }
+
+
+def test_a_first_bulk_load_writes_the_derived_tables_without_indexes_and_puts_every_one_back(
+    store, tmp_path, monkeypatch
+):
+    """A load big enough to rebuild the derived tables whole, into an empty store, writes them
+    (and tracking) with no secondary index and builds the indexes afterwards: the rows must be
+    the same as ever and every index back as the schema defines it."""
+    monkeypatch.setattr(derived, "FULL_REBUILD_ROWS", 0)
+    monkeypatch.setattr(load_module, "BULK_MIN_ROWS", 2)
+    dropped: list[str] = []
+    real = bulk.DeferredIndexes.apply
+
+    def apply(self, conn):
+        if self.table in {t.name for t in derived_tables()}:
+            dropped.extend(self.drop)
+        real(self, conn)
+
+    monkeypatch.setattr(bulk.DeferredIndexes, "apply", apply)
+    before = _indexes(store)
+    load(store, write(tmp_path, "influencers.csv", INFLUENCERS_CSV))
+    rows = _random_rows(random.Random(7), range(60))
+    assert load(store, write(tmp_path, "t.csv", _tracking_csv(rows))).files[0].status == "loaded"
+    assert len(dropped) >= len(derived_tables())  # every derived table was written without
+    assert _indexes(store) == before
+    with store.connect() as conn:
+        _rollups_match(conn)
+        kept = _influencer_tables(conn)
+        influencer_rollups.rebuild(conn, None)
+        assert _influencer_tables(conn) == kept
+    # Tables that hold rows keep their indexes while rebuilt, readers reading the last commit.
+    dropped.clear()
+    more = _random_rows(random.Random(8), range(60, 90))
+    assert load(store, write(tmp_path, "t2.csv", _tracking_csv(more))).files[0].status == "loaded"
+    assert dropped == [] and _indexes(store) == before
+    with store.connect() as conn:
+        _rollups_match(conn)

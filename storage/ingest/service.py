@@ -248,8 +248,12 @@ def _load(
         with engine.begin() as conn:
             known = _influencer_ids(conn)
             ledger: set[str] | None = set()  # influencers whose cost basis changes (None: all)
+            stagers: list[Stager] = []
             for sheet, kind, ignored in plan.sheets:
-                done, touched = _load_sheet(conn, sheet, kind, ignored, known, options, tracker)
+                done, touched, stager = _load_sheet(
+                    conn, sheet, kind, ignored, known, options, tracker
+                )
+                stagers.append(stager)
                 result.sheets.append(done)
                 if touched is None:
                     ledger = None
@@ -260,6 +264,8 @@ def _load(
             if result.total("inserted") + result.total("updated") + result.total("unchanged") == 0:
                 raise _Refused(_nothing_valid(result))
             derived.refresh_influencers(conn, ledger)
+            for stager in stagers:
+                stager.put_back_indexes()
             result.status = "partial" if result.total("rejected") else "loaded"
             result.message = _summary_line(result)
             result.sheets[0].notes[:0] = plan.notes
@@ -304,8 +310,9 @@ def _load_sheet(
     known: set[str],
     options: Options,
     tracker: _Tracker,
-) -> tuple[SheetResult, dict[str, set] | None]:
-    """The sheet loaded, and what it changed for the derived tables (`derived.touched`)."""
+) -> tuple[SheetResult, dict[str, set] | None, Stager]:
+    """The sheet loaded, what it changed for the derived tables (`derived.touched`), and its
+    stager, whose bulk load's indexes go back after the derived tables (`put_back_indexes`)."""
     out = SheetResult(kind=kind.name, sheet=sheet.name, ignored_columns=ignored)
     earliest, latest = options.date_bounds()
     ctx = ParseContext(
@@ -355,7 +362,7 @@ def _load_sheet(
         out.notes.append(f"values in columns without a header were ignored (column {letters})")
     if out.rejected:
         out.rejected_csv = rejected_csv.getvalue().encode("utf-8-sig")
-    return out, touched
+    return out, touched, stager
 
 
 def _names_shown(names: list[str]) -> list[str]:
