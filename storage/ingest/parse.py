@@ -120,14 +120,18 @@ def parse_chunk(chunk: pd.DataFrame, kind: Kind, ctx: ParseContext) -> ParsedChu
         raw = chunk[f.name] if f.name in chunk.columns else pd.Series("", index=chunk.index)
         values, errors = _parse_distinct(raw.astype(str), f, kind, ctx)
         out[f.name] = values
-        first = reasons.isna() & errors.notna()
-        reasons[first] = errors[first]
-        culprit[first] = f.name
+        flagged = errors.notna()
+        if flagged.any():
+            first = reasons.isna() & flagged
+            reasons[first] = errors[first]
+            culprit[first] = f.name
     if ctx.known_influencers is not None and "influencer_id" in out.columns:
         ids = out["influencer_id"]
         unknown = ids.notna() & ~ids.isin(ctx.known_influencers) & reasons.isna()
-        reasons[unknown] = "influencer_id is not a known influencer (load the influencers first)"
-        culprit[unknown] = "influencer_id"
+        _flag(
+            reasons, unknown, "influencer_id is not a known influencer (load the influencers first)"
+        )
+        _flag(culprit, unknown, "influencer_id")
     bad = reasons.notna()
     rows = out.loc[~bad].copy()
     rows[LINE] = chunk.loc[~bad, LINE].to_numpy()
@@ -139,6 +143,14 @@ def parse_chunk(chunk: pd.DataFrame, kind: Kind, ctx: ParseContext) -> ParsedChu
         for i, c in culprit[bad].items()
     ]
     return ParsedChunk(rows, rejected, int(blank.sum()))
+
+
+def _flag(target: pd.Series, where: pd.Series, value: str) -> None:
+    """`target[where] = value`, skipped when nothing is flagged: most columns of most chunks
+    have no problem, and a masked assignment costs about a millisecond even when it sets
+    nothing (a third of the parse time at 1 M clean rows)."""
+    if where.any():
+        target[where] = value
 
 
 def _blank_rows(chunk: pd.DataFrame) -> pd.Series:
@@ -228,7 +240,7 @@ def _parse_text(text: pd.Series, f: Field) -> tuple[pd.Series, pd.Series]:
         text = lowered.replace(BASIS_SYNONYMS)
     if f.max_length is not None:
         long = text.str.len() > f.max_length
-        errors[long] = f"{f.name} is longer than {f.max_length} characters"
+        _flag(errors, long, f"{f.name} is longer than {f.max_length} characters")
     return text.astype(object), errors
 
 
@@ -237,7 +249,7 @@ def _lookup(text: pd.Series, f: Field, table: dict[str, str]) -> tuple[pd.Series
     values = key.map(table)
     errors = pd.Series(None, index=text.index, dtype=object)
     allowed = ", ".join(sorted(set(table.values())))
-    errors[values.isna() & (text != "")] = f"{f.name} is not one of {allowed}"
+    _flag(errors, values.isna() & (text != ""), f"{f.name} is not one of {allowed}")
     return values.astype(object), errors
 
 
@@ -300,15 +312,15 @@ def _parse_number(
         number[negative] = -number[negative]
         values[slow] = number.astype("float64")
         errors[slow] = problem
-        errors[slow & values.isna() & errors.isna()] = f"{f.name} is not a number"
+        _flag(errors, slow & values.isna() & errors.isna(), f"{f.name} is not a number")
     finite = np.isfinite(values)
-    errors[~finite & values.notna() & errors.isna()] = f"{f.name} is not a finite number"
-    errors[(values < 0) & errors.isna()] = f"{f.name} is negative"
+    _flag(errors, ~finite & values.notna() & errors.isna(), f"{f.name} is not a finite number")
+    _flag(errors, (values < 0) & errors.isna(), f"{f.name} is negative")
     shown = f"{limit:,.0f}" if f.type is FieldType.COUNT else f"{limit:,.2f}"
-    errors[(values > limit) & errors.isna()] = f"{f.name} is too large (at most {shown})"
+    _flag(errors, (values > limit) & errors.isna(), f"{f.name} is too large (at most {shown})")
     if f.type is FieldType.COUNT:
         fractional = values.notna() & finite & (values != np.floor(values)) & errors.isna()
-        errors[fractional] = f"{f.name} is not a whole number"
+        _flag(errors, fractional, f"{f.name} is not a whole number")
         ok = errors.isna() & values.notna()
         result = pd.Series(pd.NA, index=text.index, dtype="Int64")
         result[ok] = values[ok].astype("int64")
@@ -371,11 +383,11 @@ def _parse_date(text: pd.Series, f: Field, ctx: ParseContext) -> tuple[pd.Series
     if rest.any():
         order = ctx.date_order or ctx.default_date_order
         shown = "DD/MM/YYYY" if order == "dmy" else "MM/DD/YYYY"
-        errors[rest] = f"{f.name} is not a date (use YYYY-MM-DD or {shown})"
+        _flag(errors, rest, f"{f.name} is not a date (use YYYY-MM-DD or {shown})")
     early = values < pd.Timestamp(ctx.earliest_date)
     late = values > pd.Timestamp(ctx.latest_date)
-    errors[early] = f"{f.name} is before {ctx.earliest_date:%Y-%m-%d}, the earliest accepted"
-    errors[late] = f"{f.name} is after {ctx.latest_date:%Y-%m-%d}, the latest accepted"
+    _flag(errors, early, f"{f.name} is before {ctx.earliest_date:%Y-%m-%d}, the earliest accepted")
+    _flag(errors, late, f"{f.name} is after {ctx.latest_date:%Y-%m-%d}, the latest accepted")
     values = values.where(~(early | late))
     dates = values.dt.date.astype(object).where(values.notna(), None)
     return dates, errors
