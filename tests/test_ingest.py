@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import time
 
 import openpyxl
 import pytest
@@ -409,6 +410,61 @@ def test_a_crash_midway_leaves_the_store_as_it_was(seeded, tmp_path, monkeypatch
     assert file.status == "failed"
     assert "nothing from this file was saved" in file.message
     assert snapshot(seeded) == before
+
+
+def _slow_writes(monkeypatch, fail_on: int | None = None) -> dict[str, int]:
+    """Stager writes that take a while (so the next chunk is parsed meanwhile) and may fail."""
+    seen = {"started": 0, "finished": 0}
+    real_write = load_module.Stager._write
+
+    def write_slowly(self, batch):
+        seen["started"] += 1
+        time.sleep(0.2)
+        try:
+            if seen["started"] == fail_on:
+                raise OperationalError("COPY", {}, Exception("server closed the connection"))
+            real_write(self, batch)
+        finally:
+            seen["finished"] += 1
+
+    monkeypatch.setattr(load_module.Stager, "_write", write_slowly)
+    return seen
+
+
+def test_a_write_failing_behind_the_parse_fails_the_file_and_keeps_the_store(
+    seeded, tmp_path, monkeypatch
+):
+    before = snapshot(seeded)
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 2)
+    seen = _slow_writes(monkeypatch, fail_on=2)
+    lines = [f"influencer,INF1,MuscleBlaze,Whey,2025-02-{d:02d},1,100" for d in range(1, 9)]
+    content = "source,influencer_id,brand,product,date,orders,revenue\n" + "\n".join(lines)
+    file = load(seeded, write(tmp_path, "t.csv", content)).files[0]
+    assert file.status == "failed"
+    assert "nothing from this file was saved" in file.message
+    assert "OperationalError" not in file.message and "COPY" not in file.message
+    assert seen["started"] == seen["finished"] >= 2
+    assert snapshot(seeded) == before
+    monkeypatch.undo()
+    assert load(seeded, write(tmp_path, "t2.csv", content)).files[0].status == "loaded"
+
+
+def test_a_file_refused_midway_waits_for_the_chunk_being_written(seeded, tmp_path, monkeypatch):
+    """A malformed line found while an earlier chunk is still being written: the file is
+    refused only once that write is over, so the rollback never races it on the connection."""
+    before = snapshot(seeded)
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 2)
+    seen = _slow_writes(monkeypatch)
+    lines = [f"influencer,INF1,MuscleBlaze,Whey,2025-02-{d:02d},1,100" for d in range(1, 9)]
+    lines.append('influencer,INF1,"MuscleBlaze,Whey,2025-02-10,1,100')
+    content = "source,influencer_id,brand,product,date,orders,revenue\n" + "\n".join(lines)
+    file = load(seeded, write(tmp_path, "t.csv", content)).files[0]
+    assert file.status == "refused", file.message
+    assert "quote opened on line 10" in file.message
+    assert seen["started"] == seen["finished"] >= 2
+    assert snapshot(seeded) == before
+    good = "source,influencer_id,brand,product,date,orders,revenue\n" + "\n".join(lines[:-1])
+    assert load(seeded, write(tmp_path, "t2.csv", good)).files[0].status == "loaded"
 
 
 def _tracking_schema(engine) -> tuple[list, list, list]:

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -77,6 +80,8 @@ class Stager:
         # derived tables have read the table: their rebuilds scan it whole, and SQLite would
         # read it through an index instead (3.4 s against 1.8 s for tracking_totals at 1 M).
         self.deferred: DeferredIndexes | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stage")
+        self._pending: Future | None = None
         self._create()
 
     def _create(self) -> None:
@@ -98,13 +103,43 @@ class Stager:
             )
 
     def add(self, rows: pd.DataFrame) -> None:
-        """Stage a chunk of parsed rows (columns: the table's, plus the line number)."""
+        """Stage a chunk of parsed rows (columns: the table's, plus the line number).
+
+        The chunk is written by a thread of the stager's own while the caller reads and parses
+        the next one: COPY waits on the server and libpq and pyarrow release the GIL, so on two
+        cores the writes overlap the parse. A first load of 1.08 M rows took 17.5 s against
+        21.2 s writing each chunk before parsing the next on PostgreSQL, 22.7 s against 23.6 s
+        on SQLite, whose executemany holds the GIL more. One chunk is in flight at a time, so
+        rows keep their order and memory holds two chunks at most.
+        """
         if rows.empty:
             return
-        cols = ", ".join(self.q(c) for c in [*self.columns, LINE])
         batch = pa.Table.from_pandas(
             rows[[*self.columns, LINE]], schema=self.arrow_schema, preserve_index=False
         )
+        self.settle()
+        self._pending = self._writer.submit(self._write, batch)
+        self.staged += len(rows)
+
+    @contextmanager
+    def adding(self) -> Iterator[None]:
+        """Around the calls of `add`: on the way out every chunk is written, and a write that
+        failed raises here. When something else is raising already, the write in flight is
+        only waited for, so that nothing else uses the connection meanwhile."""
+        try:
+            yield
+            self.settle()
+        finally:
+            self._writer.shutdown(wait=True)
+
+    def settle(self) -> None:
+        """Wait for the chunk being written; raise its error, if it failed."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def _write(self, batch: pa.Table) -> None:
+        cols = ", ".join(self.q(c) for c in [*self.columns, LINE])
         if self.postgres:
             # pyarrow writes the COPY data typed by the table's columns in a tenth of the csv
             # module's time (0.55 s against 6.0 s for 1.08 M rows). It quotes every text
@@ -126,7 +161,6 @@ class Stager:
             params = ", ".join("?" for _ in columns)
             sql = f"INSERT INTO {self.staging} ({cols}) VALUES ({params})"
             self._raw(lambda cursor: cursor.executemany(sql, zip(*columns, strict=True)), sql)
-        self.staged += len(rows)
 
     def _raw(self, work, sql: str) -> None:
         """Run `work` on the driver's cursor (COPY and executemany are not SQLAlchemy calls),
@@ -142,6 +176,7 @@ class Stager:
     def touched(self, column: str) -> set:
         """Before `finish`: the values of `column` in the staged rows and in the rows they will
         replace, i.e. every value whose derived figures this load may change."""
+        self.settle()
         staged = self.staging_table.c[column]
         replaced = select(self.table.c[column]).join(
             self.staging_table, self.staging_table.c[self.key] == self.table.c[self.key]
@@ -150,6 +185,7 @@ class Stager:
 
     def finish(self) -> LoadCounts:
         """Upsert the staged rows into the table and say exactly what that changed."""
+        self.settle()
         counts = LoadCounts(staged=self.staged)
         if self.staged:
             key, stg, target = self.q(self.key), self.staging, self.target

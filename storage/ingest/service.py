@@ -329,17 +329,18 @@ def _load_sheet(
     stager = Stager(conn, kind.table)
     rejected_csv = io.StringIO()
     groups: dict[str, RejectGroup] = {}
-    for chunk in sheet.read_chunks(tracker.report):
-        parsed = parse_chunk(chunk, kind, ctx)
-        out.blank_lines += parsed.blank_lines
-        out.rows_seen += len(chunk) - parsed.blank_lines
-        tracker.rows += len(chunk) - parsed.blank_lines
-        stager.add(parsed.rows)
-        if not parsed.rejected.empty:
-            out.rejected += len(parsed.rejected)
-            _group_rejects(parsed.rejected, groups)
-            _write_rejects(parsed.rejected, sheet.columns, rejected_csv, header=not out.rejects)
-            out.rejects = list(groups.values())
+    with stager.adding():
+        for chunk in sheet.read_chunks(tracker.report):
+            parsed = parse_chunk(chunk, kind, ctx)
+            out.blank_lines += parsed.blank_lines
+            out.rows_seen += len(chunk) - parsed.blank_lines
+            tracker.rows += len(chunk) - parsed.blank_lines
+            stager.add(parsed.rows)
+            if not parsed.rejected.empty:
+                out.rejected += len(parsed.rejected)
+                _group_rejects(parsed.rejected, groups)
+                _write_rejects(parsed.rejected, sheet.columns, rejected_csv, header=not out.rejects)
+                out.rejects = list(groups.values())
     tracker.sheet_done()
     # The derived tables follow the rows in this same transaction, so no query sees them
     # disagree: the partitions this sheet touches are read before the upsert replaces rows.
