@@ -117,6 +117,30 @@ def test_the_same_rows_in_another_file_change_nothing(seeded, tmp_path):
     assert snapshot(seeded) == before
 
 
+def test_a_reload_with_ids_counts_new_changed_and_unchanged_rows_exactly(seeded, tmp_path):
+    """Rows the table holds as they are leave the staging before the upsert (PostgreSQL):
+    the counts and the stored rows must be what the upsert alone gives, NULLs included."""
+    header = "tracking_id,source,influencer_id,brand,product,date,orders,revenue,campaign\n"
+    first = [
+        "T1,influencer,INF1,MuscleBlaze,Whey,2025-01-05,2,10.50,",
+        "T2,influencer,INF2,HKVitals,Fish Oil,2025-01-06,3,20.00,HKV-Jan",
+        "T3,organic,,MuscleBlaze,Whey,2025-01-05,1,5.00,",
+    ]
+    load(seeded, write(tmp_path, "a.csv", header + "\n".join(first)))
+    second = [
+        first[0],  # unchanged, with a NULL campaign
+        "T2,influencer,INF2,HKVitals,Fish Oil,2025-01-06,3,20.00,",  # campaign becomes NULL
+        "T3,organic,INF1,MuscleBlaze,Whey,2025-01-05,1,5.00,",  # attributed now
+        "T4,influencer,INF1,MuscleBlaze,Whey,2025-01-07,1,1.00,MB-Jan",  # new
+    ]
+    file = load(seeded, write(tmp_path, "b.csv", header + "\n".join(second))).files[0]
+    assert (file.total("inserted"), file.total("updated"), file.total("unchanged")) == (1, 2, 1)
+    stored = rows(seeded, models.tracking, "tracking_id", "influencer_id", "campaign")
+    assert sorted(r for r in stored if r[0] in {"T1", "T2", "T3", "T4"}) == [
+        ("T1", "INF1", None), ("T2", "INF2", None), ("T3", "INF1", None), ("T4", "INF1", "MB-Jan"),
+    ]  # fmt: skip
+
+
 def test_a_changed_row_with_the_same_key_updates_it(seeded, tmp_path):
     changed = INFLUENCERS_CSV.replace("12500", "15000")
     file = load(seeded, write(tmp_path, "i2.csv", changed)).files[0]

@@ -36,6 +36,7 @@ from storage.ingest.readers import LINE
 
 _DUPLICATE_LINES_SHOWN = 50
 BULK_MIN_ROWS = 20_000
+_COMPARE_MEMORY = "128MB"
 _ARROW_TYPES = {str: pa.string(), int: pa.int64(), float: pa.float64(), dt.date: pa.date32()}
 
 
@@ -201,6 +202,8 @@ class Stager:
                 self.conn.execute(text(self._insert_sql(dedupe)))
                 counts.inserted = distinct
             elif self.postgres:
+                if not dedupe:
+                    self._drop_unchanged()
                 # The upsert says itself which rows it inserted (xmax = 0) and which it updated,
                 # sparing a join of the staged keys with the table (7 s for 1 M rows, and a plan
                 # that turns quadratic when the table's statistics are stale).
@@ -249,6 +252,24 @@ class Stager:
         deferred = DeferredIndexes.read(self.conn, self.table.name, empty=held == 0)
         deferred.apply(self.conn)
         return deferred
+
+    def _drop_unchanged(self) -> None:
+        """Takes out of staging the rows the table already holds exactly so, with one hash
+        join, instead of the upsert finding each through the primary key to compare it: the
+        statement took 2.6-3.1 s against the upsert's 5.0 s for a re-export of 1.08 M unchanged
+        rows, the whole re-load 9.4 s against 10.3 s (hash memory of 128 MB, the server's; at
+        the default 4 MB it spills in 64 batches). Only for a file without repeated keys, where
+        every staged row is its key's last."""
+        others = [self.q(c) for c in self.columns if c != self.key]
+        key = self.q(self.key)
+        self.conn.execute(text(f"SET LOCAL work_mem = '{_COMPARE_MEMORY}'"))
+        self.conn.execute(
+            text(
+                f"DELETE FROM {self.staging} s USING {self.target} t WHERE t.{key} = s.{key} "
+                f"AND ({', '.join(f't.{c}' for c in others)}) IS NOT DISTINCT FROM "
+                f"({', '.join(f's.{c}' for c in others)})"
+            )
+        )
 
     def _scalar(self, sql: str) -> int:
         return int(self.conn.execute(text(sql)).scalar_one())
