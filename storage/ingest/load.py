@@ -30,8 +30,7 @@ from sqlalchemy import Connection, Table, TableClause, column, select, text, uni
 from sqlalchemy import table as table_clause
 from sqlalchemy.exc import DBAPIError
 
-from storage import bulk
-from storage.bulk import DeferredIndexes
+from storage.bulk import DeferredIndexes, analyze
 from storage.ingest.readers import LINE
 
 _DUPLICATE_LINES_SHOWN = 50
@@ -62,7 +61,6 @@ class Stager:
         self.table = table
         self.columns = [c.name for c in table.columns]
         self.key = next(c.name for c in table.primary_key.columns)
-        self.date_columns = [c.name for c in table.columns if c.type.python_type is dt.date]
         self.q = conn.dialect.identifier_preparer.quote
         self.target = self.q(table.name)
         self.staging = self.q(f"stage_{table.name}")
@@ -225,7 +223,7 @@ class Stager:
                 counts.updated = changed - counts.inserted
                 counts.unchanged = existing - counts.updated
             if deferred is not None:
-                bulk.analyze(self.conn, self.table.name)
+                analyze(self.conn, self.table.name)
             self.deferred = deferred
         self.conn.execute(text(f"DROP TABLE IF EXISTS {self.staging}"))
         return counts
