@@ -25,6 +25,9 @@ from sqlalchemy import Connection, Table, literal, select, text
 # Sort memory for rebuilding the indexes (the server's, not this process's): PostgreSQL's
 # default of 64 MB spills 1 M keys to disk.
 _INDEX_BUILD_MEMORY = "256MB"
+# Sort and hash memory for the grouped scans and hash joins over a whole big load (the
+# server's): with the default 4 MB they spill to disk.
+_WORK_MEMORY = "128MB"
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,13 @@ class DeferredIndexes:
             conn.execute(text(f"SET LOCAL maintenance_work_mem = '{_INDEX_BUILD_MEMORY}'"))
         for statement in self.restore:
             conn.execute(text(statement))
+
+
+def more_work_memory(conn: Connection) -> None:
+    """For the rest of this transaction on PostgreSQL, room to sort and hash a whole big load
+    in memory (SQLite has no such setting)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SET LOCAL work_mem = '{_WORK_MEMORY}'"))
 
 
 def analyze(conn: Connection, table: str) -> None:

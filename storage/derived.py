@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from storage import bulk, influencer_rollups, ledger_basis, models, tracking_rollups
 
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 # Above this many staged rows a load rebuilds the derived tables whole: one grouped scan is then
 # cheaper than finding the old values of that many rows, and the lists of touched values long.
 FULL_REBUILD_ROWS = 50_000
-_REBUILD_WORK_MEM = "128MB"
 
 
 def touched(stager: Stager, columns: tuple[str, ...]) -> dict[str, set] | None:
@@ -36,11 +35,11 @@ def make_room_for_full_rebuild(conn: Connection) -> None:
     """Before rebuilding the derived tables whole. On PostgreSQL, sort and hash memory for this
     transaction (the server's): with the default 4 MB the grouped scans of 1 M rows spill to
     disk; tracking_totals' took 2.7 s that way and 1.7 s in memory (36 MB of hash table). On
-    SQLite, statistics of tracking, which it keeps only when asked (`bulk.analyze`; a bulk
-    load has taken them already)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text(f"SET LOCAL work_mem = '{_REBUILD_WORK_MEM}'"))
-    else:
+    SQLite, statistics of tracking, which it keeps only when asked (`bulk.analyze`; after a
+    bulk load, which took them already, this costs its 3 ms again: simpler than tracking
+    whether they are current)."""
+    bulk.more_work_memory(conn)
+    if conn.dialect.name != "postgresql":
         bulk.analyze(conn, models.tracking.name)
 
 

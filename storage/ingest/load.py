@@ -30,12 +30,11 @@ from sqlalchemy import Connection, Table, TableClause, column, select, text, uni
 from sqlalchemy import table as table_clause
 from sqlalchemy.exc import DBAPIError
 
-from storage.bulk import DeferredIndexes, analyze
+from storage.bulk import DeferredIndexes, analyze, more_work_memory
 from storage.ingest.readers import LINE
 
 _DUPLICATE_LINES_SHOWN = 50
 BULK_MIN_ROWS = 20_000
-_COMPARE_MEMORY = "128MB"
 _ARROW_TYPES = {str: pa.string(), int: pa.int64(), float: pa.float64(), dt.date: pa.date32()}
 
 
@@ -258,9 +257,8 @@ class Stager:
         rows, the whole re-load 9.4 s against 10.3 s (hash memory of 128 MB, the server's; at
         the default 4 MB it spills in 64 batches). Only for a file without repeated keys, where
         every staged row is its key's last."""
-        others = [self.q(c) for c in self.columns if c != self.key]
-        key = self.q(self.key)
-        self.conn.execute(text(f"SET LOCAL work_mem = '{_COMPARE_MEMORY}'"))
+        others, key = self._others(), self.q(self.key)
+        more_work_memory(self.conn)
         self.conn.execute(
             text(
                 f"DELETE FROM {self.staging} s USING {self.target} t WHERE t.{key} = s.{key} "
@@ -284,7 +282,7 @@ class Stager:
         return [int(r[0]) for r in rows]
 
     def _upsert_sql(self, dedupe: bool) -> str:
-        others = [self.q(c) for c in self.columns if c != self.key]
+        others = self._others()
         assign = ", ".join(f"{c} = excluded.{c}" for c in others)
         distinct = "IS DISTINCT FROM" if self.postgres else "IS NOT"
         differs = " OR ".join(f"{self.target}.{c} {distinct} excluded.{c}" for c in others)
@@ -292,6 +290,10 @@ class Stager:
             f"{self._insert_sql(dedupe)} "
             f"ON CONFLICT ({self.q(self.key)}) DO UPDATE SET {assign} WHERE {differs}"
         )
+
+    def _others(self) -> list[str]:
+        """The table's columns other than its key, quoted: what tells a changed row."""
+        return [self.q(c) for c in self.columns if c != self.key]
 
     def _insert_sql(self, dedupe: bool) -> str:
         cols = ", ".join(self.q(c) for c in self.columns)
