@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from bot.slack import workers
 from storage.db import open_store
 from storage.ingest import Upload, ingest_files
 from tests import postgres
@@ -57,11 +58,14 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def store(store_url: str) -> Iterator[Engine]:
-    """An engine on an empty store at the newest schema."""
+    """An engine on an empty store at the newest schema. A test's Slack app may still be
+    working on it when the test ends (recording a load's outcome after the reply it waited
+    for), so that work is finished before the store goes."""
     engine = open_store(store_url)
     try:
         yield engine
     finally:
+        assert workers.drain(timeout=60), "background work still running 60 s after the test"
         engine.dispose()
 
 

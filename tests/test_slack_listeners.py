@@ -233,6 +233,31 @@ def test_answers_being_computed_do_not_hold_up_the_next_acknowledgement(app, sla
     slack.wait_for("chat.postMessage", timeout=30, where=lambda c: "top=4" in json.dumps(c.params))
 
 
+def test_drain_waits_for_work_and_the_work_it_hands_on():
+    """What the store fixtures rely on before they drop a store: computing that hands its
+    result to the posting pool is finished, both parts, when `drain` says so."""
+    import threading
+    import time
+
+    from bot.slack import workers
+
+    release, posted = threading.Event(), threading.Event()
+
+    def post() -> None:
+        time.sleep(0.3)
+        posted.set()
+
+    def compute() -> None:
+        release.wait(20)
+        workers.to_slack(post)
+
+    workers.in_background(compute)
+    assert workers.drain(timeout=0.2) is False  # still computing
+    release.set()
+    assert workers.drain(timeout=20) is True
+    assert posted.is_set()
+
+
 def test_a_command_is_acknowledged_in_time_when_the_store_hangs(slack, pg_url):
     """PostgreSQL with alert_rules locked by another session: /alert list cannot read, yet is
     acknowledged within Slack's 3 s, and answered through the response_url once it can."""

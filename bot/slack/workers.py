@@ -15,8 +15,10 @@ and 50 commands at once were acknowledged after 2.6 s (p50) instead of ~0.1 s.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
 log = logging.getLogger(__name__)
@@ -29,12 +31,14 @@ ACKERS = 8  # deciding acknowledgements: parsing, or a store read that may be sl
 _COMPUTE = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="roasbot-work")
 _ACK = ThreadPoolExecutor(max_workers=ACKERS, thread_name_prefix="roasbot-ack")
 _POST = ThreadPoolExecutor(max_workers=POSTERS, thread_name_prefix="roasbot-post")
+_PENDING: set[Future] = set()  # computing and posting not yet done, for `drain`
+_PENDING_LOCK = threading.Lock()
 
 
 def in_background(work: Callable[..., object], *args: object) -> None:
     """Compute `work(*args)` in the computing pool; an exception is logged, never lost in
     silence (the user was already answered, and `work` tells them of failures it expects)."""
-    _COMPUTE.submit(_logged, work, args)
+    _track(_COMPUTE.submit(_logged, work, args))
 
 
 def soon(work: Callable[..., T], *args: object) -> Future[T]:
@@ -45,7 +49,35 @@ def soon(work: Callable[..., T], *args: object) -> Future[T]:
 
 def to_slack(work: Callable[..., object], *args: object) -> None:
     """Run `work(*args)`, which calls Slack, in the posting pool."""
-    _POST.submit(_logged, work, args)
+    _track(_POST.submit(_logged, work, args))
+
+
+def drain(timeout: float) -> bool:
+    """Wait until no computing or posting is left (work that hands on more work included),
+    at most `timeout` seconds; False if some is still running then. Whoever closes the store
+    the work uses calls this first: a load still recording its outcome while its store's tables
+    are dropped deadlocks on PostgreSQL."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with _PENDING_LOCK:
+            pending = list(_PENDING)
+        left = deadline - time.monotonic()
+        if not pending:
+            return True
+        if left <= 0:
+            return False
+        wait(pending, timeout=left)
+
+
+def _track(future: Future) -> None:
+    with _PENDING_LOCK:
+        _PENDING.add(future)
+    future.add_done_callback(_untrack)
+
+
+def _untrack(future: Future) -> None:
+    with _PENDING_LOCK:
+        _PENDING.discard(future)
 
 
 def _logged(work: Callable[..., object], args: tuple) -> None:
