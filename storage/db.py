@@ -33,8 +33,9 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # across it gets every derived row rebuilt once the schema is at head, in the same transaction:
 # the rebuild is today's code, so it must run on today's schema, never inside an old migration.
 DERIVED_TABLES_REVISION = "0006"
-# An arbitrary constant that names "roasbot schema upgrade" among advisory locks.
+# Arbitrary constants that name roasbot's advisory locks: the schema upgrade, and the loads.
 _UPGRADE_LOCK_ID = 0x524F4153  # "ROAS"
+LOAD_LOCK_ID = 0x524F4154
 # How long a SQLite writer waits for another one to commit: longer than a big file's load (a
 # million tracking rows take about 25 s), so a write during a load waits instead of failing.
 SQLITE_BUSY_TIMEOUT_S = 300
@@ -103,6 +104,17 @@ def _writer_begin(engine: Engine):
     return begin
 
 
+def one_at_a_time(conn: Connection, lock: int) -> None:
+    """Wait until no other transaction on this store holds `lock`, and hold it until this one
+    ends. On PostgreSQL it is an advisory lock per schema: writers of the same store queue,
+    stores in other schemas of the same database (tests, tenants) do not, and readers never
+    wait for it. On SQLite the writer's `BEGIN IMMEDIATE` has already queued them."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:id, hashtext(current_schema()))"), {"id": lock}
+        )
+
+
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at (None for an empty database)."""
     with engine.connect() as conn:
@@ -115,13 +127,7 @@ def upgrade(engine: Engine) -> bool:
     if current_revision(engine) == head:
         return False
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # One lock per schema: processes migrating the same store wait for each other,
-            # stores in other schemas of the same database (tests, tenants) do not.
-            conn.execute(
-                text("SELECT pg_advisory_xact_lock(:id, hashtext(current_schema()))"),
-                {"id": _UPGRADE_LOCK_ID},
-            )
+        one_at_a_time(conn, _UPGRADE_LOCK_ID)
         # Re-read under the lock: another process may have migrated while we waited.
         if MigrationContext.configure(conn).get_current_revision() == head:
             return False

@@ -237,10 +237,6 @@ class Stager:
         """For a bulk load, drop the secondary indexes and foreign keys; what puts them back."""
         if rows < BULK_MIN_ROWS:
             return None
-        if self.postgres:
-            # Taken before the table is read: two bulk loads then queue here instead of each
-            # holding a read lock the other's DROP INDEX waits for (a deadlock). Readers pass.
-            self.conn.execute(text(f"LOCK TABLE {self.target} IN SHARE ROW EXCLUSIVE MODE"))
         held = self.conn.execute(
             text(f"SELECT count(*) FROM (SELECT 1 FROM {self.target} LIMIT :n) t"), {"n": rows}
         ).scalar_one()

@@ -11,6 +11,12 @@ an operator's matter, at DEBUG for the CLI, whose user sees it with `--debug`).
 reading is chunked (about 200 MB peak RSS at 10 M rows). A file on disk is read as a stream,
 never held in memory: a Slack upload spooled to a temporary file loads the same way
 (`Upload.from_path(tmp, filename=...)`).
+
+Files load one at a time per store, whoever sends them (`storage.db.one_at_a_time`). Loads at
+once each rebuild the derived tables, and a first load drops and rebuilds indexes: four files
+shared together (two of tracking, posts, payouts; 107 k rows) into a new PostgreSQL store lost
+one or two of them to a deadlock or a duplicate key in each of four tries. Queued, all load;
+readers never wait for the queue.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from storage import derived, models, tracking_rollups
+from storage.db import LOAD_LOCK_ID, one_at_a_time
 from storage.ingest.kinds import (
     INFLUENCERS,
     HeaderError,
@@ -246,6 +253,7 @@ def _load(
 
     try:
         with engine.begin() as conn:
+            one_at_a_time(conn, LOAD_LOCK_ID)
             known = _influencer_ids(conn)
             ledger: set[str] | None = set()  # influencers whose cost basis changes (None: all)
             stagers: list[Stager] = []
