@@ -57,14 +57,18 @@ def rebuild(conn: Connection, influencers: set[str] | None) -> None:
         (_weeks, _folded(_days, True, ids, dialect)),
         (_totals, _folded(_weeks, False, ids, dialect)),
     ):
-        if ids is None:
+        whole = ids is None
+        if whole:
             # Written in date order, a window's rows share pages: at 20,000 influencers the 96 k
             # edge rows of a 90-day window were 29 k pages of influencer_days in load order; in
             # date order the 32 k edge rows of a 30-day window are 404.
             statement = statement.order_by(*statement.selected_columns[:2])
-        with bulk.refilled(conn, table) if ids is None else nullcontext():
+        with bulk.refilled(conn, table) if whole else nullcontext():
             conn.execute(delete(table).where(*_of(table, ids)))
-            conn.execute(insert(table).from_select(statement.selected_columns.keys(), statement))
+            # influencer_days' groups are nearly its rows: sorting them beats hashing
+            with bulk.sorted_grouping(conn) if whole and table is _days else nullcontext():
+                columns = statement.selected_columns.keys()
+                conn.execute(insert(table).from_select(columns, statement))
 
 
 def _of(table, ids: list[str] | None) -> list[ColumnElement[bool]]:

@@ -365,3 +365,20 @@ def test_a_first_bulk_load_writes_the_derived_tables_without_indexes_and_puts_ev
     assert dropped == [] and _indexes(store) == before
     with store.connect() as conn:
         _rollups_match(conn)
+
+
+@pytest.mark.parametrize("setting", ["on", "off"])
+def test_sorted_grouping_turns_hashing_off_for_one_statement_and_restores_the_setting(
+    pg_url, setting
+):
+    """influencer_days' whole rebuild groups by sorting; the rollups after it in the same
+    transaction must hash again, or keep what the session had chosen."""
+    engine = create_store_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"SET LOCAL enable_hashagg = {setting}")
+            with bulk.sorted_grouping(conn):
+                assert conn.exec_driver_sql("SHOW enable_hashagg").scalar_one() == "off"
+            assert conn.exec_driver_sql("SHOW enable_hashagg").scalar_one() == setting
+    finally:
+        engine.dispose()
