@@ -8,12 +8,16 @@ and can look at the acknowledgement Bolt returns and the store at once.
 from __future__ import annotations
 
 import json
+import re
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
+from bot.slack.listeners import uploads
 from storage import models
-from storage.ingest import Upload, ingest_files
+from storage.ingest import Upload, ingest_files, readers
+from storage.ingest.results import LoadProgress
 from tests.conftest import FIXTURES
 from tests.inprocess import app_for, dispatch
 from tests.slack_standin import (
@@ -282,3 +286,47 @@ def test_a_command_is_acknowledged_in_time_when_the_store_hangs(slack, pg_url):
     assert reply["text"].startswith("No alert rules in")
     locker.close()
     db.dispose()
+
+
+def test_a_long_load_edits_its_note_with_progress_then_the_summary(app, slack, db, monkeypatch):
+    """A file read in several chunks edits the in-thread note with rows done and percent as it
+    loads (every report here: PROGRESS_EVERY 0; chunks of 10,000 rows), and ends with the
+    summary in the same note."""
+    monkeypatch.setattr(uploads, "PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 10_000)
+    rows = [f"INFP{i:06d},Creator {i},Fitness,Female,{1000 + i},Instagram" for i in range(60_000)]
+    content = ("influencer_id,name,category,gender,follower_count,platform\n"
+               + "\n".join(rows) + "\n").encode()  # fmt: skip
+    assert len(content) > 2 * 1024 * 1024  # progress is reported about once a MB read
+    file = slack.add_file("creators.csv", content, filetype="csv")
+    assert dispatch(app, file_share_event_body(file, ts="1741000700.000100")).status == 200
+    slack.wait_for(
+        "reactions.add", timeout=60, where=lambda c: c.params.get("name") == "white_check_mark"
+    )
+    edits = [c.params["text"] for c in slack.calls("chat.update")]
+    progress = [re.fullmatch(r"Loading creators\.csv… ([\d,]+) rows, (\d+)%.*", t) for t in edits]
+    shown = [(int(m[1].replace(",", "")), int(m[2])) for m in progress if m]
+    assert len(shown) >= 2, edits
+    assert [p for _, p in shown] == sorted({p for _, p in shown}) and shown[-1][1] < 100
+    assert [n for n, _ in shown] == sorted(n for n, _ in shown) and shown[-1][0] > 0
+    assert progress[-1] is None and "60,000 new" in edits[-1]  # the summary comes last
+
+
+def test_progress_edits_are_at_least_progress_every_apart(monkeypatch):
+    """Slack allows about one chat.update a second: reports closer than PROGRESS_EVERY to the
+    last edit are dropped, and the end of the file is left to the summary."""
+    clock = [100.0]
+    monkeypatch.setattr(uploads, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    edited: list[str] = []
+
+    class Client:
+        def chat_update(self, channel: str, ts: str, text: str) -> None:
+            edited.append(text)
+
+    report = uploads._progress(Client(), "C1", "1.0", "t.csv")
+    for at, fraction in ((101.0, 0.1), (103.5, 0.2), (104.0, 0.3), (107.0, 0.5), (111.0, 1.0)):
+        clock[0] = at
+        report(LoadProgress("t.csv", rows_done=int(fraction * 1000), fraction=fraction,
+                            elapsed_s=at - 100))  # fmt: skip
+    assert edited == ["Loading t.csv… 200 rows, 20%, about 14 s left",
+                      "Loading t.csv… 500 rows, 50%, about 7 s left"]  # fmt: skip
