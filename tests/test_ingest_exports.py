@@ -494,6 +494,7 @@ def test_a_progress_note_says_rows_percent_and_time_left():
     assert note == "120,000 rows, 25%, about 3 min left"
     assert LoadProgress("t.csv", 10, 0.5, 20).describe() == "10 rows, 50%, about 20 s left"
     assert LoadProgress("t.csv", 10, 0.001, 20).seconds_left is None
+    assert LoadProgress("t.csv", 0, 0.04, 2).describe() == "4%, about 48 s left"
 
 
 def test_the_settings_give_the_ingest_options():

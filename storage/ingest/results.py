@@ -99,8 +99,10 @@ class LoadProgress:
         return self.elapsed_s * (1 - self.fraction) / self.fraction
 
     def describe(self) -> str:
-        """E.g. "120,000 rows, 45%, about 2 min left"."""
-        parts = [f"{self.rows_done:,} rows", f"{self.percent}%"]
+        """E.g. "120,000 rows, 45%, about 2 min left"; "3%" while the first chunk is read (rows
+        are counted as a chunk is parsed: "0 rows" would read as a load that found none)."""
+        parts = [f"{self.rows_done:,} rows"] if self.rows_done else []
+        parts.append(f"{self.percent}%")
         left = self.seconds_left
         if left is not None and self.fraction < 1:
             parts.append(
