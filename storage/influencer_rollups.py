@@ -52,22 +52,21 @@ def rebuild(conn: Connection, influencers: set[str] | None) -> None:
         return
     ids = None if influencers is None else sorted(influencers)
     dialect = conn.dialect.name
-    for table, statement in (
-        (_days, _from_rows(ids)),
-        (_weeks, _folded(_days, True, ids, dialect)),
-        (_totals, _folded(_weeks, False, ids, dialect)),
+    # Whole, influencer_days has nearly as many groups as rows: sorting them beats hashing.
+    for table, statement, sort_groups in (
+        (_days, _from_rows(ids), True),
+        (_weeks, _folded(_days, True, ids, dialect), False),
+        (_totals, _folded(_weeks, False, ids, dialect), False),
     ):
-        whole = ids is None
-        if whole:
+        if ids is None:
             # Written in date order, a window's rows share pages: at 20,000 influencers the 96 k
             # edge rows of a 90-day window were 29 k pages of influencer_days in load order; in
             # date order the 32 k edge rows of a 30-day window are 404.
             statement = statement.order_by(*statement.selected_columns[:2])
-        with bulk.refilled(conn, table) if whole else nullcontext():
+        with bulk.refilled(conn, table) if ids is None else nullcontext():
             conn.execute(delete(table).where(*_of(table, ids)))
-            # influencer_days' groups are nearly its rows: sorting them beats hashing
-            with bulk.sorted_grouping(conn) if whole and table is _days else nullcontext():
-                columns = statement.selected_columns.keys()
+            columns = statement.selected_columns.keys()
+            with bulk.sorted_grouping(conn) if ids is None and sort_groups else nullcontext():
                 conn.execute(insert(table).from_select(columns, statement))
 
 
